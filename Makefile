@@ -1,0 +1,43 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export OMP_NUM_THREADS ?= 2
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run test lint typecheck ingest bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first: a CPU build lies on disk; an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+ingest: setup
+	$(BIN)/applybot ingest
+
+run: ingest
+	$(BIN)/applybot serve
+
+lint: setup
+	$(BIN)/ruff check bot retrieval handlers tests bench
+	$(BIN)/ruff format --check bot retrieval handlers tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: setup lint typecheck
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/retrieval_bench.py
+
+clean:
+	rm -rf $(VENV) .applybot

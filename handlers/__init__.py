@@ -1,0 +1,1 @@
+"""Channels: the HTTP API, the web widget, Telegram and the staff pages."""

@@ -1,0 +1,1 @@
+"""Loading, parsing, chunking, indexing and searching the notices in the knowledge base."""
