@@ -45,8 +45,17 @@ def record_index_text(record: Record) -> str:
 def entries_for_document(doc: Document) -> list[Entry]:
     """Return the entries of one parsed document: its chunks and its table records."""
     entries: list[Entry] = []
+    first_chunk_of_part: set[int] = set()
     for chunk in doc.chunks:
         part_title = doc.parts[chunk.part].title if chunk.part < len(doc.parts) else doc.title
+        index_text = f"{chunk.section}\n{chunk.text}"
+        if chunk.part not in first_chunk_of_part and chunk.part < len(doc.parts):
+            # The part's header (issuer, number, date) is metadata, not body text: say it in words.
+            first_chunk_of_part.add(chunk.part)
+            part = doc.parts[chunk.part]
+            facts = [f"发文单位 {part.issuer}" if part.issuer else "", f"文号 {part.doc_number}" if part.doc_number else ""]
+            facts.append(f"成文日期 {part.date}" if part.date else "")
+            index_text += "\n" + " ".join(f for f in facts if f)
         entries.append(
             Entry(
                 entry_id=chunk.chunk_id,
@@ -55,12 +64,15 @@ def entries_for_document(doc: Document) -> list[Entry]:
                 title=part_title,
                 section=chunk.section,
                 text=chunk.text,
-                index_text=f"{chunk.section}\n{chunk.text}",
+                index_text=index_text,
                 start=chunk.start,
                 end=chunk.end,
                 part=chunk.part,
             )
         )
+    rows_text = {}
+    for record in doc.records:
+        rows_text[record.row] = record.row_text
     for record in doc.records:
         part_title = doc.parts[record.part].title if record.part < len(doc.parts) else doc.title
         table = next((t for t in doc.tables if t.table_id == record.table_id), None)
@@ -77,7 +89,13 @@ def entries_for_document(doc: Document) -> list[Entry]:
                 start=record.start,
                 end=record.end,
                 part=record.part,
-                meta={"task": record.task, "row": record.row, "table_id": record.table_id},
+                meta={
+                    "task": record.task,
+                    "row": record.row,
+                    "table_id": record.table_id,
+                    # Rows that inferred (merged-cell) values were written in: cited with the record.
+                    "context": [rows_text[r] for r in sorted(set(record.inferred_from.values())) if r in rows_text],
+                },
             )
         )
     return entries

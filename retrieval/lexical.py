@@ -74,6 +74,7 @@ class LexicalIndex:
         self._by_doc: dict[str, dict[str, object]] = {}  # doc_id -> {"hash": str, "entries": [[id, tokens]]}
         self._ids: list[str] = []
         self._position: dict[str, int] = {}
+        self._tokens: dict[str, frozenset[str]] = {}
         self._bm25 = None
         self._lock = threading.RLock()
 
@@ -100,17 +101,19 @@ class LexicalIndex:
 
         ids: list[str] = []
         corpus: list[list[str]] = []
+        token_sets: dict[str, frozenset[str]] = {}
         with self._lock:
             for doc in self._by_doc.values():
                 for entry_id, tokens in doc["entries"]:  # type: ignore[attr-defined]
                     ids.append(entry_id)
                     corpus.append(tokens or ["\x00empty"])
+                    token_sets[entry_id] = frozenset(tokens)
         model = None
         if corpus:
             model = bm25s.BM25(k1=1.2, b=0.75)
             model.index(corpus, show_progress=False)
         with self._lock:
-            self._ids, self._bm25 = ids, model
+            self._ids, self._bm25, self._tokens = ids, model, token_sets
             self._position = {entry_id: i for i, entry_id in enumerate(ids)}
 
     def __len__(self) -> int:
@@ -136,14 +139,9 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def tokens_of(self, entry_id: str) -> list[str]:
-        """Return the stored tokens of an entry (for relevance features)."""
-        with self._lock:
-            for doc in self._by_doc.values():
-                for eid, tokens in doc["entries"]:  # type: ignore[attr-defined]
-                    if eid == entry_id:
-                        return list(tokens)
-        return []
+    def tokens_of(self, entry_id: str) -> frozenset[str]:
+        """Return the set of an entry's tokens (for relevance features)."""
+        return self._tokens.get(entry_id, frozenset())
 
     def save(self, path: Path) -> None:
         """Persist tokens and the domain dictionary."""
