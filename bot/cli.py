@@ -122,6 +122,154 @@ def inspect(
         typer.echo(f"warning: {warning}")
 
 
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the passages that best match a query, with their scores."""
+    from bot.errors import ApplybotError
+    from bot.services import build_retrieval
+
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise typer.BadParameter("mode must be hybrid, dense or lexical", param_hint="--mode")
+    retrieval = build_retrieval(get_settings())
+    try:
+        result = retrieval.index.searcher.search(query, k=k, mode=mode)  # type: ignore[arg-type]
+    except ApplybotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    rows = [
+        {
+            "doc_id": h.entry.doc_id,
+            "title": h.entry.title,
+            "section": h.entry.section,
+            "kind": h.entry.kind,
+            "text": h.entry.text,
+            "score": round(h.score, 6),
+            "relevance": round(h.relevance, 4),
+        }
+        for h in result.hits
+    ]
+    if json_output:
+        _print_json(rows)
+        return
+    if result.degraded:
+        typer.echo("(vector index unavailable: lexical results only)")
+    for i, row in enumerate(rows, start=1):
+        typer.echo(f"{i}. [{row['kind']}] score {row['score']:.4f} relevance {row['relevance']:.2f}  {row['section']}")
+        typer.echo(f"   {row['text'][:200]}")
+
+
+@app.command("eval-retrieval")
+def eval_retrieval(
+    file: Annotated[Path, typer.Argument(help="JSON Lines: {question, expect} per line.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Measure recall@1/3/5, MRR and latency of hybrid, dense and lexical search side by side."""
+    from bot.evaluation import load_jsonl, run_retrieval_eval
+    from bot.services import build_retrieval
+
+    retrieval = build_retrieval(get_settings())
+    report = run_retrieval_eval(retrieval.index.searcher, load_jsonl(file))
+    if json_output:
+        _print_json(report)
+        return
+    typer.echo(f"{report['n']} questions")
+    typer.echo(f"{'mode':<8} {'R@1':>6} {'R@3':>6} {'R@5':>6} {'MRR':>6} {'p50 ms':>8} {'p95 ms':>8}")
+    for mode, m in report["modes"].items():
+        typer.echo(
+            f"{mode:<8} {m['recall@1']:>6.3f} {m['recall@3']:>6.3f} {m['recall@5']:>6.3f} {m['mrr']:>6.3f} "
+            f"{m['p50_ms']:>8.2f} {m['p95_ms']:>8.2f}"
+        )
+
+
+def _print_answer(answer: dict) -> None:  # type: ignore[type-arg]
+    typer.echo(answer["answer"])
+    for i, citation in enumerate(answer["citations"], start=1):
+        typer.echo(f"  [{i}] {citation['title']} › {citation['section']}")
+        typer.echo(f"      「{citation['quote'][:160]}」")
+    if answer["escalated"]:
+        typer.echo("  (escalated: logged for staff)")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, as an applicant would ask it.")],
+    session: Annotated[str | None, typer.Option("--session", help="Session id for follow-ups.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON.")] = False,
+) -> None:
+    """Answer one question with citations."""
+    from bot.errors import ApplybotError
+    from bot.services import build_assistant
+
+    assistant = build_assistant(get_settings())
+    try:
+        answer = assistant.ask(question, session_id=session).to_dict()
+    except ApplybotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if json_output:
+        _print_json(answer)
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+def chat() -> None:
+    """Ask questions one after another; follow-ups ('那联系人呢？') refer to earlier turns."""
+    import uuid
+
+    from bot.errors import ApplybotError
+    from bot.services import build_assistant
+
+    assistant = build_assistant(get_settings())
+    session = uuid.uuid4().hex
+    typer.echo("applybot — ask about the notices (empty line or Ctrl-D to quit)")
+    while True:
+        try:
+            question = input("? ")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question.strip():
+            break
+        try:
+            _print_answer(assistant.ask(question, session_id=session).to_dict())
+        except ApplybotError as exc:
+            typer.echo(f"error: {exc}", err=True)
+
+
+@app.command("eval")
+def eval_answers(
+    file: Annotated[Path, typer.Argument(help="JSON Lines question set (see README).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    show_failures: Annotated[bool, typer.Option("--failures", help="List the failed questions.")] = False,
+) -> None:
+    """Measure answer accuracy, citation validity, escalation precision/recall and latency."""
+    from bot.evaluation import load_jsonl, run_answer_eval
+    from bot.escalation import MemoryUnansweredLog
+    from bot.services import build_assistant
+
+    assistant = build_assistant(get_settings())
+    assistant.unanswered = MemoryUnansweredLog()  # an evaluation must not fill the staff queue
+    report = run_answer_eval(assistant, load_jsonl(file))
+    if json_output:
+        _print_json(report)
+        return
+    typer.echo(
+        f"{report['n']} questions · accuracy {report['accuracy']:.3f} · citations valid "
+        f"{report['citation_validity']:.3f} · escalation P {report['escalation_precision']:.3f} "
+        f"R {report['escalation_recall']:.3f} · p50 {report['p50_ms']:.1f} ms · p95 {report['p95_ms']:.1f} ms"
+    )
+    if show_failures:
+        for failure in report["failures"]:
+            typer.echo(f"- {failure['id']} {failure['question']}")
+            typer.echo(f"    missing {failure['missing']} unwanted {failure['unwanted']} escalated {failure['escalated']}")
+            typer.echo("    " + failure["answer"].replace("\n", " / ")[:300])
+
+
 def _contact_line(contact: dict[str, str | None]) -> str:
     return " ".join(v for v in (contact["department"], contact["name"], contact["phone"], contact["email"]) if v)
 

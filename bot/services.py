@@ -67,3 +67,22 @@ def ingest_and_index(
         print()
     stats = retrieval.index.sync()
     return report, stats
+
+
+def build_assistant(settings: Settings, retrieval: Retrieval | None = None) -> Any:
+    """Build the assistant over the indexes, with the clock, sessions and unanswered log the settings name."""
+    from bot.assistant import Assistant
+    from bot.clock import make_clock
+    from bot.escalation import JsonlUnansweredLog
+    from bot.sessions import MemorySessionStore
+
+    retrieval = retrieval or build_retrieval(settings)
+    return Assistant(
+        index=retrieval.index,
+        clock=make_clock(timezone=settings.timezone, today=settings.today),
+        sessions=MemorySessionStore(),
+        unanswered=JsonlUnansweredLog(Path(settings.data_dir) / "unanswered.jsonl"),
+        max_question_chars=settings.max_question_chars,
+        min_relevance=settings.min_relevance,
+        no_answer_text=settings.no_answer_text,
+    )

@@ -46,6 +46,7 @@ def describe_document(doc: Document) -> dict[str, Any]:
                 "issuer": p.issuer,
                 "date": p.date,
                 "attachments": p.attachments,
+                "addressees": p.addressees,
                 "contacts": [c.to_dict() for c in p.contacts],
             }
             for p in doc.parts

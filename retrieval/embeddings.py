@@ -98,6 +98,11 @@ class CachedEmbedder:
         self._query_cache_size = query_cache_size
         self.passages_embedded = 0
 
+    def clear_query_cache(self) -> None:
+        """Forget cached query vectors (benchmarks measure cold queries)."""
+        with self._lock:
+            self._queries.clear()
+
     def _key(self, kind: str, text: str) -> str:
         return hashlib.sha256(f"{self.name}\x1f{kind}\x1f{text}".encode()).hexdigest()
 

@@ -70,6 +70,7 @@ class Part:
     date: str | None = None
     attachments: list[str] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    addressees: str | None = None  # 主送机关: the line the notice is addressed to
 
 
 @dataclass

@@ -198,6 +198,12 @@ def _describe_part(part: Part, text: str) -> None:
                     break
             part.attachments.extend(re.sub(r"^\d+\s*[.．、]\s*", "", item) for item in items)
     part.contacts = [c for _, c in find_labelled_contacts(body)]
+    for line in lines[:8]:
+        stripped = line.strip()
+        # The addressee line of an official notice: units separated by 、 or ， ending with a colon.
+        if stripped[-1:] in "：:" and re.search("[、，,]", stripped) and 8 <= len(stripped) <= 300:
+            part.addressees = stripped.rstrip("：:")
+            break
     if not part.issuer:
         # A signature: an issuer line right before the date line at the end.
         for k in range(len(lines) - 1, 0, -1):

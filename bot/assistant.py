@@ -1,0 +1,818 @@
+"""The assistant: understand a question, find the facts, compose a short cited answer, or escalate.
+
+Structured questions (deadline, eligibility, materials, method, contact) are answered from table
+records; other questions get the sentence(s) that answer them. Every quote is a slice of its
+document's text. When nothing answers, the reply says so, names the right person from the notice,
+and the question is logged for staff.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.clock import Clock
+from bot.compose import (
+    contact_line,
+    contacts_out,
+    deadline_status,
+    next_occurrence,
+    phrase,
+    quoted,
+    show_date,
+    window_status,
+)
+from bot.contract import Answer, Citation, ContactOut
+from bot.errors import InvalidQueryError
+from bot.escalation import UnansweredLog
+from bot.knowledge import KnowledgeView
+from bot.sessions import SessionContext, SessionStore
+from bot.understand import INTENT_WORDS, STRUCTURED_INTENTS, Understanding, understand
+from retrieval.chunking import split_sentences
+from retrieval.entities import EMAIL, PHONE, find_dates
+from retrieval.index import KnowledgeIndex
+from retrieval.lexical import STOPWORDS
+from retrieval.model import Contact, Document, Record
+from retrieval.normalize import normalize_for_search, to_traditional
+from retrieval.search import Hit, SearchResult
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PRONOUN = re.compile(r"(它|这个|那个|该任务|这项|那项|这一项|\bit\b|\bthat\b|\bthis\b|\bthey\b)")
+_MONEY = re.compile(r"\d[\d,.]*\s*(?:万元|元|万|亿元|yuan|rmb)", re.I)
+_FILLER = frozenset("那 呢 还 又 再 也 吧 呀 啊 就 都 这 里 下 说 问 about and then what how".split())
+_FIELD_OF_INTENT = {
+    "deadline": "deadline",
+    "materials": "materials",
+    "method": "method",
+    "contact": "contacts",
+    "eligibility": "eligibility",
+}
+
+
+@dataclass
+class Draft:
+    """An answer under construction."""
+
+    lines: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    confidence: float = 0.0
+    escalate_reason: str | None = None
+    tasks: list[str] = field(default_factory=list)  # tasks the answer is about (a single one becomes context)
+
+    def cite(self, citation: Citation) -> None:
+        if not any(c.doc_id == citation.doc_id and c.quote == citation.quote for c in self.citations):
+            self.citations.append(citation)
+
+
+class Assistant:
+    """Answers questions from the knowledge base; built once and shared by every channel."""
+
+    def __init__(
+        self,
+        *,
+        index: KnowledgeIndex,
+        clock: Clock,
+        sessions: SessionStore,
+        unanswered: UnansweredLog,
+        max_question_chars: int = 500,
+        min_relevance: float = 0.35,
+        no_answer_text: str = "通知中没有找到这个问题的答案。",
+        rephraser: object | None = None,
+    ) -> None:
+        self.index = index
+        self.clock = clock
+        self.sessions = sessions
+        self.unanswered = unanswered
+        self.max_question_chars = max_question_chars
+        self.min_relevance = min_relevance
+        self.no_answer_text = no_answer_text
+        self.rephraser = rephraser
+        self.view = KnowledgeView.build(index.store.documents())
+
+    def refresh(self) -> None:
+        """Re-read the documents after an ingest or a new FAQ entry."""
+        self.view = KnowledgeView.build(self.index.store.documents())
+
+    # -- the one public entry point -------------------------------------------------------------
+
+    def ask(self, question: str, *, session_id: str | None = None, today: date | None = None) -> Answer:
+        """Answer one question in a session (a new session when none is given)."""
+        started = time.perf_counter()
+        text = self._check(question)
+        session_id = session_id or uuid.uuid4().hex
+        context = self.sessions.get(session_id)
+        u = understand(text)
+        day = today or self.clock.today()
+
+        task = self.view.matcher.match(u.expanded)
+        elliptical = self._is_elliptical(u, task)
+        has_context = bool(context.task or context.applicant)
+        follow_up = has_context and task is None and (elliptical or _PRONOUN.search(u.normalized) is not None)
+        intents = list(u.intents)
+        carried = [i for i in context.intents if i not in ("human", "service_request", "money")]
+        carried_content: set[str] = set()
+        if has_context and elliptical and not intents:
+            intents = carried  # "三教统筹呢？" asks the last question again about another task
+            carried_content = set(context.content)
+        if follow_up:
+            task = context.task if context.task in self.view.records_by_task else None
+            if "list_tasks" in carried and not task and context.applicant:
+                intents = ["list_tasks", *[i for i in intents if i != "list_tasks"]]
+        applicant, aliases = u.applicant, u.applicant_aliases
+        if applicant is None and follow_up and context.applicant:
+            applicant, aliases = context.applicant, tuple(context.applicant_aliases) or (context.applicant,)
+
+        query = text if not (follow_up and task) else f"{task} {text}"
+        if carried_content:
+            query = f"{query} {' '.join(sorted(carried_content))}"
+        result = self.index.searcher.search(query, k=6)
+        if task is None and not applicant and intents[:1] != ["doc_facts"]:
+            task = self._task_from_hits(result, intents) or self._task_by_meaning(u)
+
+        draft = self._answer(u, intents, task, applicant, aliases, result, day, carried_content)
+        answer = self._finish(draft, u, intents, task, session_id, result)
+        if task is None and len(draft.tasks) == 1:
+            task = draft.tasks[0]  # a list of one names the task the next question is about
+        context.task = task or (context.task if follow_up else None)
+        context.content = sorted(carried_content or self._content_tokens(u, task))
+        context.intents = intents
+        context.applicant = applicant
+        context.applicant_aliases = list(aliases)
+        context.language = u.language
+        context.turns.append((text, answer.answer))
+        self.sessions.put(session_id, context)
+        if answer.escalated:
+            self.unanswered.record(
+                question=text, session_id=session_id, answer=answer.to_dict(), reason=draft.escalate_reason or ""
+            )
+        log.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
+        return answer
+
+    # -- understanding helpers ----------------------------------------------------------------------
+
+    def _check(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise InvalidQueryError("the question must be text")
+        text = _CONTROL.sub(" ", question).strip()
+        if not text:
+            raise InvalidQueryError("the question is empty")
+        if len(text) > self.max_question_chars:
+            raise InvalidQueryError(
+                f"the question is {len(text)} characters long; the limit is {self.max_question_chars}"
+            )
+        return text
+
+    def _is_elliptical(self, u: Understanding, task: str | None) -> bool:
+        """Tell whether a question says little beyond intent words (and a task name): '那联系人呢？'."""
+        rest = u.normalized
+        for word in sorted({w for words in INTENT_WORDS.values() for w in words}, key=len, reverse=True):
+            rest = rest.replace(word, " ")
+        if task:
+            for gram in _grams(task):
+                rest = rest.replace(gram, " ")
+        leftover = [w for w in re.findall(r"[a-z]+|[\u4e00-\u9fff]", rest) if w not in STOPWORDS]
+        leftover = [w for w in leftover if w not in _FILLER]
+        return len(leftover) <= 2
+
+    def _task_by_meaning(self, u: Understanding) -> str | None:
+        """For English questions, find the task whose name the question's meaning is closest to."""
+        if u.language != "en" or not self.view.records_by_task:
+            return None
+        names = list(self.view.records_by_task)
+        embedder = self.index.embedder
+        vectors = embedder.embed_passages(names)
+        query = embedder.embed_queries([u.expanded])[0]
+        sims = vectors @ query
+        order = sims.argsort()[::-1]
+        # Cosines bunch together: only a clear winner over the runner-up counts as a match.
+        if len(order) == 1 or sims[order[0]] - sims[order[1]] >= 0.02:
+            return names[int(order[0])]
+        return None
+
+    def _task_from_hits(self, result: SearchResult, intents: list[str]) -> str | None:
+        """With a structured question and no task named, take the task of a confidently found record."""
+        if not any(i in STRUCTURED_INTENTS for i in intents):
+            return None
+        for hit in result.hits[:2]:
+            if hit.entry.kind == "record" and hit.relevance >= 0.6:
+                return str(hit.entry.meta.get("task")) or None
+        return None
+
+    # -- composing ---------------------------------------------------------------------------------
+
+    def _answer(
+        self,
+        u: Understanding,
+        intents: list[str],
+        task: str | None,
+        applicant: str | None,
+        aliases: tuple[str, ...],
+        result: SearchResult,
+        day: date,
+        carried_content: set[str] | None = None,
+    ) -> Draft:
+        lang = "en" if u.language == "en" else "zh"
+        record = self.view.record_for(task) if task else None
+        content = carried_content or self._content_tokens(u, task)
+        if "service_request" in intents:
+            return self._escalate("service", record, result, lang, lead=phrase("service", lang))
+        if "human" in intents:
+            return self._escalate("human", record, result, lang, lead=phrase("human", lang))
+        if "money" in intents and not self._states_money(result):
+            return self._escalate("not_stated", record, result, lang)
+        if intents[:1] == ["doc_facts"]:
+            draft = self._doc_facts(u, lang)
+            if draft:
+                return draft
+        wants_list = "list_tasks" in intents or ("eligibility" in intents and record is None)
+        if applicant and wants_list and self.view.records_by_task:
+            return self._applicant_list(applicant, aliases, intents, lang, day)
+        if record and applicant and "eligibility" in intents:
+            return self._yes_no(record, applicant, aliases, lang)
+        if record is None:
+            named = self._contact_named(u, intents)
+            if named:
+                return named
+        if "list_tasks" in intents and record is None and content:
+            matching = self._records_matching(content)
+            if 0 < len(matching) < len(self.view.all_records()):
+                return self._task_list(matching, intents, lang, day)
+        if record and {*intents} & set(STRUCTURED_INTENTS):
+            asked = [i for i in intents if i in STRUCTURED_INTENTS]
+            asks_email = any(w in u.normalized for w in ("邮箱", "email", "e-mail", "mail"))
+            return self._record_fields(record, asked, lang, day, content=content, asks_email=asks_email)
+        if record and not intents:
+            # A task and no question word: the sentence about the task that matches best, else a summary.
+            scoped = self._extractive(u, intents, result, lang, day, content=content, task=record.task)
+            if scoped:
+                return scoped
+            return self._record_fields(record, ["deadline", "method", "contact"], lang, day, content=content)
+        if "list_tasks" in intents and self.view.records_by_task and (
+            intents[0] == "list_tasks" or not {*intents} & {"quantity", "doc_facts"}
+        ):
+            return self._all_tasks(lang, day)
+        if "doc_facts" in intents:
+            draft = self._doc_facts(u, lang)
+            if draft:
+                return draft
+        if "contact" in intents and not task:
+            return self._general_contact(result, lang)
+        extractive = self._extractive(u, intents, result, lang, day, content=content, task=task)
+        if extractive:
+            return extractive
+        if "deadline" in intents and self.view.records_by_task and not content:
+            return self._all_tasks(lang, day)
+        return self._escalate("no_answer", record, result, lang)
+
+    def _content_tokens(self, u: Understanding, task: str | None) -> set[str]:
+        """The question's own words: jieba words minus intent cue words, fillers and the task's name."""
+        rest = u.expanded
+        for word in sorted({w for words in INTENT_WORDS.values() for w in words}, key=len, reverse=True):
+            rest = rest.replace(word, " ")
+        if task:
+            for gram in _grams(normalize_for_search(task)):
+                rest = rest.replace(gram, " ")
+        words = set(self.index.searcher.lexical.tokenizer.tokens(rest))
+        return {w for w in words if not w.startswith("#") and w not in _FILLER and len(w) >= 2}
+
+    def _coverage(self, words: set[str], text: str) -> float:
+        """The length-weighted share of `words` that text contains (a typo'd word counts if most bigrams do)."""
+        if not words:
+            return 0.0
+        norm = normalize_for_search(text)
+        total = got = 0.0
+        for word in words:
+            total += len(word)
+            if word in norm:
+                got += len(word)
+            elif len(word) >= 3:
+                grams = _grams(word)
+                got += len(word) * sum(g in norm for g in grams) / len(grams) * 0.8
+        return got / total
+
+    def _contact_named(self, u: Understanding, intents: list[str]) -> Draft | None:
+        """Answer 'who is 马璐', 'the 高教处 phone' or '李娟管哪几个任务' from the contact a question names."""
+        lang = "en" if u.language == "en" else "zh"
+        matches: list[Record] = []
+        for record in self.view.all_records():
+            for contact in record.contacts:
+                if any(_names(n, u.normalized) for n in (contact.name, contact.department) if n):
+                    matches.append(record)
+                    break
+        if not matches:
+            return None
+        draft = Draft(confidence=0.85)
+        if "list_tasks" in intents or "quantity" in intents:
+            tasks = "、".join(quoted(r.task, lang) for r in matches)
+            who = contact_line(matches[0].contacts, lang)
+            draft.lines.append(phrase("contact_tasks", lang, who=who, tasks=tasks, n=len(matches)))
+        else:
+            record = matches[0]
+            line = phrase("contact", lang, task=quoted(record.task, lang), value=contact_line(record.contacts, lang))
+            draft.lines.append(line)
+            matches = matches[:1]
+        for record in matches:
+            draft.contacts.extend(record.contacts)
+            draft.cite(self._record_citation(self.view.documents[record.doc_id], record))
+        return draft
+
+    def _records_matching(self, content: set[str]) -> list[Record]:
+        """Records whose cells hold the question's own words ('任务建设计划书是哪几个任务要的')."""
+        if not content:
+            return []
+        fields = ("eligibility", "materials", "method", "deadline", "contacts")
+        return [
+            r
+            for r in self.view.all_records()
+            if max(self._coverage(content, r.fields.get(f, "")) for f in fields) >= 0.6
+        ]
+
+    def _record_fields(
+        self,
+        record: Record,
+        asked: list[str],
+        lang: str,
+        day: date,
+        *,
+        content: set[str] | None = None,
+        asks_email: bool = False,
+    ) -> Draft:
+        draft = Draft(confidence=0.9)
+        asked = list(asked)
+        if content:
+            # A field the question's own words point at ('需要市政府同意吗' -> the materials cell).
+            for intent, field_name in _FIELD_OF_INTENT.items():
+                value = record.fields.get(field_name, "")
+                if intent not in asked and value and self._coverage(content, value) >= 0.34:
+                    asked.append(intent)
+        doc = self.view.documents[record.doc_id]
+        name = quoted(record.task, lang)
+        used_inferred: set[int] = set()
+        for intent in asked:
+            field_name = _FIELD_OF_INTENT[intent]
+            value = record.fields.get(field_name)
+            if not value:
+                continue
+            if intent == "deadline" and record.deadline:
+                line = phrase(
+                    "deadline",
+                    lang,
+                    task=name,
+                    date=show_date(record.deadline, lang),
+                    status=deadline_status(record.deadline, day, lang),
+                )
+            elif intent == "contact":
+                line = phrase("contact", lang, task=name, value=contact_line(record.contacts, lang) or value)
+                draft.contacts.extend(record.contacts)
+            else:
+                line = phrase(intent, lang, task=name, value=value)
+            if field_name in record.inferred:
+                line += phrase("inferred", lang)
+                used_inferred.add(record.inferred_from[field_name])
+            draft.lines.append(line)
+        if not draft.lines:
+            return self._escalate("not_stated", record, None, lang)
+        draft.tasks.append(record.task)
+        draft.cite(self._record_citation(doc, record))
+        for row in sorted(used_inferred):
+            source = next((r for r in doc.records if r.table_id == record.table_id and r.row == row), None)
+            if source:
+                draft.cite(self._record_citation(doc, source))
+        if "deadline" in asked and record.deadline:
+            self._add_windows(draft, record, doc, lang, day)
+        if "contact" in asked and asks_email and not any(c.email for c in record.contacts):
+            # The row names no e-mail: the notice's general contact may have one.
+            general = [c for c in self.view.general_contacts(record.doc_id) if c.email]
+            if general:
+                draft.lines.append(phrase("general_contact", lang, who=contact_line(general, lang)))
+                draft.contacts.extend(general)
+                self._cite_contacts(draft, general)
+        return draft
+
+    def _add_windows(self, draft: Draft, record: Record, doc: Document, lang: str, day: date) -> None:
+        """Name other deadlines (a ministry's platform window) and say which one this task's date is."""
+        own_part = doc.parts[record.part] if record.part < len(doc.parts) else None
+        scope_part = self.view.parent_part(doc, own_part) if own_part else None
+        scope = (scope_part.issuer or scope_part.title) if scope_part else doc.title
+        for fact in self.view.windows[:2]:
+            if fact.doc.doc_id == doc.doc_id and own_part is not None and fact.part is own_part:
+                continue
+            start, end = fact.entity.value["start"], fact.entity.value["end"]
+            draft.lines.append(
+                phrase(
+                    "window",
+                    lang,
+                    issuer=fact.part.issuer or fact.part.title,
+                    start=show_date(start, lang),
+                    end=show_date(end, lang),
+                    status=window_status(start, end, day, lang),
+                    scope=scope,
+                )
+            )
+            draft.cite(self._span_citation(fact.doc, *fact.sentence))
+
+    def _yes_no(self, record: Record, applicant: str, aliases: tuple[str, ...], lang: str) -> Draft:
+        doc = self.view.documents[record.doc_id]
+        eligibility = record.fields.get("eligibility", "")
+        draft = Draft(confidence=0.9)
+        name = quoted(record.task, lang)
+        if _eligible(eligibility, aliases):
+            draft.lines.append(phrase("yes", lang, task=name, who=applicant, value=eligibility))
+        else:
+            draft.lines.append(phrase("no", lang, task=name, who=applicant, value=eligibility.rstrip("。")))
+            others = [r for r in self.view.all_records() if _eligible(r.fields.get("eligibility", ""), aliases)]
+            if others:
+                tasks = "、".join(quoted(r.task, lang) for r in others)
+                draft.lines.append(phrase("instead", lang, who=applicant, tasks=tasks))
+                for other in others:
+                    draft.cite(self._record_citation(self.view.documents[other.doc_id], other))
+            else:
+                draft.lines.append(phrase("none_instead", lang, who=applicant))
+        draft.citations.insert(0, self._record_citation(doc, record))
+        return draft
+
+    def _applicant_list(
+        self, applicant: str, aliases: tuple[str, ...], intents: list[str], lang: str, day: date
+    ) -> Draft:
+        eligible = [r for r in self.view.all_records() if _eligible(r.fields.get("eligibility", ""), aliases)]
+        if not eligible:
+            draft = self._escalate("no_answer", None, None, lang)
+            draft.lines.insert(0, phrase("none_instead", lang, who=applicant))
+            return draft
+        draft = Draft(confidence=0.85, tasks=[r.task for r in eligible])
+        draft.lines.append(phrase("list_for", lang, who=applicant, n=len(eligible)))
+        for i, record in enumerate(eligible, start=1):
+            draft.lines.append(f"{i}. " + self._record_summary(record, intents, lang, day))
+            draft.cite(self._record_citation(self.view.documents[record.doc_id], record))
+            if "contact" in intents:
+                draft.contacts.extend(record.contacts)
+        return draft
+
+    def _record_summary(self, record: Record, intents: list[str], lang: str, day: date) -> str:
+        bits = [quoted(record.task, lang)]
+        if record.deadline:
+            label = "deadline " if lang == "en" else "截止 "
+            bits.append(f"{label}{show_date(record.deadline, lang)}（{deadline_status(record.deadline, day, lang)}）")
+        if "method" in intents and record.fields.get("method"):
+            bits.append(("method: " if lang == "en" else "方式：") + record.fields["method"])
+        if "materials" in intents and record.fields.get("materials"):
+            bits.append(("materials: " if lang == "en" else "材料：") + record.fields["materials"])
+        if "contact" in intents and record.contacts:
+            bits.append(("contact: " if lang == "en" else "联系人：") + contact_line(record.contacts, lang))
+        head, rest = bits[0], bits[1:]
+        if not rest:
+            return head
+        return head + (": " if lang == "en" else "：") + ("; " if lang == "en" else "；").join(rest)
+
+    def _all_tasks(self, lang: str, day: date) -> Draft:
+        return self._task_list(self.view.all_records(), [], lang, day, key="list_all")
+
+    def _task_list(
+        self, records: list[Record], intents: list[str], lang: str, day: date, *, key: str = "list_matching"
+    ) -> Draft:
+        draft = Draft(confidence=0.85, tasks=[r.task for r in records])
+        draft.lines.append(phrase(key, lang, n=len(records)))
+        for i, record in enumerate(records, start=1):
+            draft.lines.append(f"{i}. " + self._record_summary(record, intents, lang, day))
+            draft.cite(self._record_citation(self.view.documents[record.doc_id], record))
+        return draft
+
+    def _doc_facts(self, u: Understanding, lang: str) -> Draft | None:
+        """Answer from part metadata: document number, issuer, date, addressees, attachments."""
+        candidates = []
+        question = set(_grams(u.expanded))
+        for doc in self.view.documents.values():
+            for part in doc.parts:
+                if not (part.doc_number or part.date or part.attachments or part.addressees):
+                    continue
+                named = len(question & set(_grams(normalize_for_search(f"{part.issuer or ''} {part.title}"))))
+                candidates.append((-named, part.kind != "notice", part.start, doc, part))
+        if not candidates:
+            return None
+        *_, doc, part = min(candidates, key=lambda c: c[:3])
+        en = lang == "en"
+        asks_addressees = any(w in u.normalized for w in ("发给", "主送", "下发", "哪些单位收"))
+        asks_attachments = "附件" in u.normalized or "attachment" in u.normalized
+        facts = []
+        if asks_addressees and part.addressees:
+            facts.append(("addressed to: " if en else "主送：") + part.addressees)
+        elif asks_attachments and part.attachments:
+            facts.append(("attachments: " if en else "附件：") + "；".join(part.attachments))
+        else:
+            if part.doc_number:
+                facts.append(f"document number {part.doc_number}" if en else f"文号 {part.doc_number}")
+            if part.issuer:
+                facts.append(f"issued by {part.issuer}" if en else f"发文单位 {part.issuer}")
+            if part.date:
+                facts.append(f"dated {part.date}" if en else f"成文日期 {show_date(part.date, lang)}")
+        if not facts:
+            return None
+        draft = Draft(confidence=0.85)
+        draft.lines.append(phrase("docfacts", lang, title=part.title, facts=("; " if en else "，").join(facts)))
+        quoted_values = [part.doc_number, part.issuer]
+        if asks_addressees:
+            quoted_values = [part.addressees]
+        elif asks_attachments:
+            quoted_values = part.attachments[:3]  # type: ignore[assignment]
+        for value in quoted_values:
+            if value:
+                at = doc.text.find(value, part.start, part.end)
+                if at != -1:
+                    draft.cite(self._span_citation(doc, at, at + len(value)))
+        date_line = _find_line(doc.text, part.start, part.end, part.date)
+        if date_line and not (asks_addressees or asks_attachments):
+            draft.cite(self._span_citation(doc, *date_line))
+        if not draft.citations:
+            draft.cite(self._span_citation(doc, part.start, min(part.end, part.start + len(part.title) + 40)))
+        return draft
+
+    def _extractive(
+        self,
+        u: Understanding,
+        intents: list[str],
+        result: SearchResult,
+        lang: str,
+        day: date,
+        *,
+        content: set[str],
+        task: str | None,
+    ) -> Draft | None:
+        """Answer with the best sentence(s) of the best passages, if they cover what the question asks."""
+        hits = [h for h in result.hits[:5] if h.relevance >= self.min_relevance or h.entry.kind == "faq"]
+        if not hits:
+            return None
+        q_tokens = set(self.index.searcher.lexical.tokenizer.tokens(u.expanded))
+        task_tokens = set(self.index.searcher.lexical.tokenizer.tokens(task)) if task else set()
+        scored: list[tuple[float, float, Hit, int, int]] = []
+        for rank, hit in enumerate(hits):
+            entry = hit.entry
+            if entry.kind == "faq":
+                cover = self._coverage(content or q_tokens, entry.meta.get("questions_text", entry.index_text))
+                scored.append((1.0 + cover + hit.relevance, cover, hit, 0, len(entry.text)))
+                continue
+            if entry.kind != "chunk":
+                continue
+            doc = self.view.documents.get(entry.doc_id)
+            if doc is None:
+                continue
+            in_task = bool(task_tokens) and self._coverage(task_tokens, entry.section + entry.text) >= 0.6
+            for s, e in split_sentences(entry.text, entry.start):
+                sentence = doc.text[s:e]
+                cover = self._coverage(content, sentence) if content else self._coverage(q_tokens, sentence)
+                context_cover = self._coverage(content, entry.section + sentence) if content else cover
+                score = cover + 0.3 * context_cover + _type_bonus(intents, sentence) + 0.3 * hit.relevance
+                score += 0.3 * in_task - 0.03 * rank
+                scored.append((score, max(cover, context_cover), hit, s, e))
+        if not scored:
+            return None
+        scored.sort(key=lambda x: -x[0])
+        best_score, best_cover, hit, s, e = scored[0]
+        # The passage must hold the question's own words, not only its question words.
+        if content and best_cover < 0.34 and hit.entry.kind != "faq":
+            return None
+        needs = _required_type(intents)
+        best_text = hit.entry.text if hit.entry.kind == "faq" else self._slice(hit, s, e)
+        if needs and not _has_type(needs, best_text):
+            return None
+        draft = Draft(confidence=round(min(1.0, max(hit.relevance, best_cover)), 3))
+        if hit.entry.kind == "faq":
+            draft.lines.append(hit.entry.text)
+            draft.cite(Citation(hit.entry.doc_id, hit.entry.title, hit.entry.section, hit.entry.text, "faq"))
+            return draft
+        chosen = [(hit, s, e)]
+        for score, cover, other, s2, e2 in scored[1:4]:
+            # A second sentence when it is nearly as good and says something else (another part, say).
+            if other.entry.kind == "chunk" and score >= 0.85 * best_score and cover >= 0.34 and (s2, e2) != (s, e):
+                if other.entry.entry_id != hit.entry.entry_id or abs(s2 - e) <= 2 or abs(s - e2) <= 2:
+                    chosen.append((other, s2, e2))
+                    break
+        for chosen_hit, cs, ce in chosen:
+            doc = self.view.documents[chosen_hit.entry.doc_id]
+            sentence = doc.text[cs:ce]
+            draft.lines.append(sentence if lang != "en" else f"The notice says: 「{sentence}」")
+            draft.cite(self._span_citation(doc, cs, ce, section=chosen_hit.entry.section))
+            draft.lines.extend(_date_notes(sentence, intents, lang, day))
+        return draft
+
+    def _slice(self, hit: Hit, s: int, e: int) -> str:
+        doc = self.view.documents.get(hit.entry.doc_id)
+        return doc.text[s:e] if doc else ""
+
+    def _states_money(self, result: SearchResult) -> bool:
+        """Tell whether a relevant passage states an amount of money (else a funding question escalates)."""
+        return any(_MONEY.search(h.entry.text) for h in result.hits[:3] if h.relevance >= self.min_relevance)
+
+    def _general_contact(self, result: SearchResult, lang: str) -> Draft:
+        doc_id = result.hits[0].entry.doc_id if result.hits else None
+        contacts = self.view.general_contacts(doc_id)
+        if not contacts:
+            return self._escalate("no_answer", None, result, lang)
+        draft = Draft(confidence=0.8, contacts=list(contacts))
+        draft.lines.append(phrase("escalate_contact", lang, who=contact_line(contacts, lang)))
+        self._cite_contacts(draft, contacts)
+        return draft
+
+    def _escalate(
+        self, reason: str, record: Record | None, result: SearchResult | None, lang: str, *, lead: str | None = None
+    ) -> Draft:
+        """Say the notice does not answer, and give the most relevant person from the notice."""
+        draft = Draft(escalate_reason=reason)
+        if lead:
+            draft.lines.append(lead)
+        if reason != "human" and reason != "service":
+            draft.lines.append(self.no_answer_text if lang != "en" else phrase("no_answer_en", lang))
+        contacts = list(record.contacts) if record and record.contacts else []
+        if contacts and record:
+            draft.cite(self._record_citation(self.view.documents[record.doc_id], record))
+        else:
+            doc_id = result.hits[0].entry.doc_id if result and result.hits else None
+            contacts = self.view.general_contacts(doc_id)
+            self._cite_contacts(draft, contacts)
+        if contacts:
+            draft.lines.append(phrase("escalate_contact", lang, who=contact_line(contacts, lang)))
+        draft.contacts = contacts
+        draft.confidence = 0.0
+        return draft
+
+    def _cite_contacts(self, draft: Draft, contacts: list[Contact]) -> None:
+        for doc in self.view.documents.values():
+            for entity in doc.entities:
+                if entity.kind == "contact" and isinstance(entity.value, dict):
+                    if any(c.name == entity.value.get("name") for c in contacts):
+                        draft.cite(self._span_citation(doc, entity.start, entity.end))
+                        return
+
+    # -- citations ---------------------------------------------------------------------------------
+
+    def _record_citation(self, doc: Document, record: Record) -> Citation:
+        table = next((t for t in doc.tables if t.table_id == record.table_id), None)
+        caption = table.caption if table else "表"
+        section = f"{record.section} › {caption} 第{record.row}行"
+        return self._span_citation(doc, record.start, record.end, section=section, kind="record")
+
+    def _span_citation(
+        self, doc: Document, start: int, end: int, *, section: str | None = None, kind: str = "chunk"
+    ) -> Citation:
+        """Cite doc.text[start:end]: the quote is a slice of the document, so it is verbatim by construction."""
+        start, end = max(0, start), min(len(doc.text), end)
+        part = doc.part_of(start)
+        if section is None:
+            section = next(
+                (s.path_text for s in sorted(doc.sections, key=lambda s: -s.start) if s.start <= start < s.end),
+                part.title if part else doc.title,
+            )
+        return Citation(doc.doc_id, part.title if part else doc.title, section, doc.text[start:end], kind, start, end)
+
+    # -- finishing -----------------------------------------------------------------------------------
+
+    def _finish(
+        self,
+        draft: Draft,
+        u: Understanding,
+        intents: list[str],
+        task: str | None,
+        session_id: str,
+        result: SearchResult,
+    ) -> Answer:
+        text = "\n".join(line for line in draft.lines if line)
+        if u.language == "zh-Hant":
+            text = to_traditional(text)
+        primary = next((i for i in intents if i not in ("money",)), "general")
+        if draft.escalate_reason:
+            primary = "human" if draft.escalate_reason == "human" else primary
+        return Answer(
+            answer=text,
+            citations=draft.citations,
+            escalated=draft.escalate_reason is not None,
+            contacts=[ContactOut(**vars(c)) for c in contacts_out(_unique(draft.contacts))],
+            confidence=round(float(draft.confidence), 3),
+            intent=primary,
+            task=task,
+            session_id=session_id,
+            message_id=uuid.uuid4().hex,
+            language=u.language,
+            degraded=result.degraded,
+        )
+
+
+def _unique(contacts: list[Contact]) -> list[Contact]:
+    seen, out = set(), []
+    for c in contacts:
+        key = (c.name, c.department, c.phone, c.email)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _grams(text: str) -> list[str]:
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def _names(name: str, text: str) -> bool:
+    """Tell whether text names a person or office: in full, or as an abbreviation (高教处 for 高等教育处)."""
+    name = normalize_for_search(name)
+    if len(name) >= 2 and name in text:
+        return True
+    if len(name) < 4:
+        return False
+    for size in range(3, len(name)):
+        for start in range(len(text) - size + 1):
+            piece = text[start : start + size]
+            if piece[0] == name[0] and piece[-1] == name[-1] and _is_subsequence(piece, name):
+                return True
+    return False
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def _eligible(eligibility: str, aliases: tuple[str, ...]) -> bool:
+    text = normalize_for_search(eligibility)
+    return any(normalize_for_search(a) in text for a in aliases)
+
+
+def _overlap(a: str, b: str) -> bool:
+    return any(a[i : i + 2] in b for i in range(len(a) - 1))
+
+
+def _find_line(text: str, start: int, end: int, iso: str | None) -> tuple[int, int] | None:
+    if not iso:
+        return None
+    for entity in find_dates(text[start:end]):
+        if entity.kind == "date" and entity.value.get("date") == iso:
+            return start + entity.start, start + entity.end
+    return None
+
+
+def _required_type(intents: list[str]) -> str | None:
+    if "money" in intents:
+        return "money"
+    if intents[:1] == ["quantity"]:
+        return "number"
+    if intents[:1] == ["contact"]:
+        return "contact"
+    return None
+
+
+def _has_type(kind: str, text: str) -> bool:
+    if kind == "money":
+        return _MONEY.search(text) is not None
+    if kind == "number":
+        return re.search(r"\d|[一二三四五六七八九十百千万]+[个项门所家类]", text) is not None
+    if kind == "contact":
+        return PHONE.search(text) is not None or EMAIL.search(text) is not None
+    return True
+
+
+def _type_bonus(intents: list[str], sentence: str) -> float:
+    """Prefer sentences that hold the kind of fact the question asks for."""
+    bonus = 0.0
+    if "deadline" in intents and find_dates(sentence):
+        bonus += 0.3
+    if "quantity" in intents and re.search(r"\d", sentence):
+        bonus += 0.3
+    if "contact" in intents and PHONE.search(sentence):
+        bonus += 0.3
+    return bonus
+
+
+def _date_notes(sentence: str, intents: list[str], lang: str, day: date) -> list[str]:
+    """Add today's view of the dates a sentence holds: passed, days left, next occurrence.
+
+    A plain date gets a status only when the question asks about time: a signature date has not 'passed'.
+    """
+    notes = []
+    for entity in find_dates(sentence):
+        if entity.kind == "date" and "deadline" not in intents:
+            continue
+        if entity.kind == "recurring_date":
+            nxt = next_occurrence(entity.value["month"], entity.value["day"], day).isoformat()
+            notes.append(
+                phrase(
+                    "recurring",
+                    lang,
+                    what=entity.text if lang != "en" else "Recurring date",
+                    month=entity.value["month"],
+                    day=entity.value["day"],
+                    next=show_date(nxt, lang),
+                    status=deadline_status(nxt, day, lang),
+                )
+            )
+        elif entity.kind == "date_range":
+            start, end = entity.value["start"], entity.value["end"]
+            status = window_status(start, end, day, lang)
+            notes.append(f"（{show_date(start, lang)}—{show_date(end, lang)}：{status}）" if lang != "en" else f"({start} to {end}: {status})")
+        elif entity.kind == "date" and not entity.value.get("year_inferred"):
+            iso = entity.value["date"]
+            notes.append(f"（{show_date(iso, lang)}：{deadline_status(iso, day, lang)}）" if lang != "en" else f"({iso}: {deadline_status(iso, day, lang)})")
+    return notes[:2]

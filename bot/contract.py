@@ -1,0 +1,51 @@
+"""The answer contract every channel uses, as plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Citation:
+    """A verbatim quote with where it comes from."""
+
+    doc_id: str
+    title: str
+    section: str
+    quote: str
+    kind: str  # chunk | record | faq
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass
+class ContactOut:
+    name: str | None = None
+    department: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class Answer:
+    """What applybot says back, with its evidence; `to_dict` gives the documented JSON contract."""
+
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    escalated: bool = False
+    contacts: list[ContactOut] = field(default_factory=list)
+    confidence: float = 0.0
+    intent: str = "general"
+    task: str | None = None
+    session_id: str = ""
+    message_id: str = ""
+    language: str = "zh-Hans"
+    degraded: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for citation in data["citations"]:
+            citation.pop("start", None)
+            citation.pop("end", None)
+        return data
