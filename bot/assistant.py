@@ -31,7 +31,7 @@ from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
 from bot.knowledge import KnowledgeView
 from bot.sessions import SessionContext, SessionStore
-from bot.understand import INTENT_WORDS, STRUCTURED_INTENTS, Understanding, understand
+from bot.understand import APPLICANT_TYPES, INTENT_WORDS, STRUCTURED_INTENTS, Understanding, understand
 from retrieval.chunking import split_sentences
 from retrieval.entities import EMAIL, PHONE, find_dates
 from retrieval.index import KnowledgeIndex
@@ -42,10 +42,19 @@ from retrieval.search import Hit, SearchResult
 
 log = logging.getLogger(__name__)
 
+KNOWN_ALIASES = frozenset(normalize_for_search(a) for aliases in APPLICANT_TYPES.values() for a in aliases)
+_PROHIBITION = re.compile(r"不得|不能|不可|不予|不允许|不再|禁止|严禁|不受理")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PRONOUN = re.compile(r"(它|这个|那个|该任务|这项|那项|这一项|\bit\b|\bthat\b|\bthis\b|\bthey\b)")
 _MONEY = re.compile(r"\d[\d,.]*\s*(?:万元|元|万|亿元|yuan|rmb)", re.I)
-_FILLER = frozenset("那 呢 还 又 再 也 吧 呀 啊 就 都 这 里 下 说 问 about and then what how".split())
+_FILLER = frozenset(
+    "那 呢 还 又 再 也 吧 呀 啊 就 都 这 里 下 说 问 有没有 是不是 能不能 可不可以 现在 目前 一下 从哪来 哪来 "
+    "about and then what how does there any".split()
+)
+# Words that say "the tasks" in a list question rather than what the list is about.
+_LIST_NOUNS = frozenset(
+    "任务 项目 类别 申报 要求 省里 通知 这次 本次 全部 所有 一共 总共 重点 事项 几项 几个 多少 哪些 tasks task list".split()
+)
 _FIELD_OF_INTENT = {
     "deadline": "deadline",
     "materials": "materials",
@@ -191,9 +200,13 @@ class Assistant:
         query = embedder.embed_queries([u.expanded])[0]
         sims = vectors @ query
         order = sims.argsort()[::-1]
-        # Cosines bunch together: only a clear winner over the runner-up counts as a match.
+        best = names[int(order[0])]
+        # Cosines bunch together: a clear winner counts, or a narrower one that the name's words confirm.
         if len(order) == 1 or sims[order[0]] - sims[order[1]] >= 0.02:
-            return names[int(order[0])]
+            return best
+        lexical = self.view.matcher.scores(u.expanded)
+        if lexical and lexical[0][0] == best and (len(lexical) == 1 or lexical[0][1] > 1.5 * lexical[1][1]):
+            return best
         return None
 
     def _task_from_hits(self, result: SearchResult, intents: list[str]) -> str | None:
@@ -233,7 +246,11 @@ class Assistant:
                 return draft
         wants_list = "list_tasks" in intents or ("eligibility" in intents and record is None)
         if applicant and wants_list and self.view.records_by_task:
-            return self._applicant_list(applicant, aliases, intents, lang, day)
+            listed = self._applicant_list(applicant, aliases, intents, lang, day)
+            if listed.escalate_reason is None:
+                return listed
+            # No row lists this applicant: the running text may still say something about them.
+            return self._extractive(u, intents, result, lang, day, content=content, task=None) or listed
         if record and applicant and "eligibility" in intents:
             return self._yes_no(record, applicant, aliases, lang)
         if record is None:
@@ -244,10 +261,17 @@ class Assistant:
             matching = self._records_matching(content)
             if 0 < len(matching) < len(self.view.all_records()):
                 return self._task_list(matching, intents, lang, day)
-        if record and {*intents} & set(STRUCTURED_INTENTS):
+        if record and intents and intents[0] in STRUCTURED_INTENTS:
             asked = [i for i in intents if i in STRUCTURED_INTENTS]
             asks_email = any(w in u.normalized for w in ("邮箱", "email", "e-mail", "mail"))
             return self._record_fields(record, asked, lang, day, content=content, asks_email=asks_email)
+        if record and intents and {*intents} & set(STRUCTURED_INTENTS):
+            # The strongest cue is not a table field ('最多能报几门'): the text may say it better.
+            scoped = self._extractive(u, intents, result, lang, day, content=content, task=record.task)
+            if scoped:
+                return scoped
+            asked = [i for i in intents if i in STRUCTURED_INTENTS]
+            return self._record_fields(record, asked, lang, day, content=content)
         if record and not intents:
             # A task and no question word: the sentence about the task that matches best, else a summary.
             scoped = self._extractive(u, intents, result, lang, day, content=content, task=record.task)
@@ -257,7 +281,9 @@ class Assistant:
         if "list_tasks" in intents and self.view.records_by_task and (
             intents[0] == "list_tasks" or not {*intents} & {"quantity", "doc_facts"}
         ):
-            return self._all_tasks(lang, day)
+            unrelated = {w for w in content if w not in _LIST_NOUNS}
+            if not unrelated or self._coverage(unrelated, self._all_record_text()) >= 0.34:
+                return self._all_tasks(lang, day)
         if "doc_facts" in intents:
             draft = self._doc_facts(u, lang)
             if draft:
@@ -279,8 +305,13 @@ class Assistant:
         if task:
             for gram in _grams(normalize_for_search(task)):
                 rest = rest.replace(gram, " ")
-        words = set(self.index.searcher.lexical.tokenizer.tokens(rest))
-        return {w for w in words if not w.startswith("#") and w not in _FILLER and len(w) >= 2}
+        words = {w for w in self.index.searcher.lexical.tokenizer.tokens(rest) if _is_content(w)}
+        if sum(len(w) for w in words) <= 3:
+            # Nearly all cue words ('平台账号从哪来'): the cue words are then the content.
+            words |= {w for w in self.index.searcher.lexical.tokenizer.tokens(u.expanded) if _is_content(w)}
+            if task:
+                words -= set(self.index.searcher.lexical.tokenizer.tokens(task))
+        return words
 
     def _coverage(self, words: set[str], text: str) -> float:
         """The length-weighted share of `words` that text contains (a typo'd word counts if most bigrams do)."""
@@ -323,6 +354,9 @@ class Assistant:
             draft.cite(self._record_citation(self.view.documents[record.doc_id], record))
         return draft
 
+    def _all_record_text(self) -> str:
+        return "\n".join(" ".join([*r.headers.values(), *r.fields.values()]) for r in self.view.all_records())
+
     def _records_matching(self, content: set[str]) -> list[Record]:
         """Records whose cells hold the question's own words ('任务建设计划书是哪几个任务要的')."""
         if not content:
@@ -362,11 +396,7 @@ class Assistant:
                 continue
             if intent == "deadline" and record.deadline:
                 line = phrase(
-                    "deadline",
-                    lang,
-                    task=name,
-                    date=show_date(record.deadline, lang),
-                    status=deadline_status(record.deadline, day, lang),
+                    "deadline", lang, task=name, date=_deadline_text(record, lang), status=_deadline_state(record, day, lang)
                 )
             elif intent == "contact":
                 line = phrase("contact", lang, task=name, value=contact_line(record.contacts, lang) or value)
@@ -459,7 +489,7 @@ class Assistant:
         bits = [quoted(record.task, lang)]
         if record.deadline:
             label = "deadline " if lang == "en" else "截止 "
-            bits.append(f"{label}{show_date(record.deadline, lang)}（{deadline_status(record.deadline, day, lang)}）")
+            bits.append(f"{label}{_deadline_text(record, lang)}（{_deadline_state(record, day, lang)}）")
         if "method" in intents and record.fields.get("method"):
             bits.append(("method: " if lang == "en" else "方式：") + record.fields["method"])
         if "materials" in intents and record.fields.get("materials"):
@@ -545,7 +575,7 @@ class Assistant:
         task: str | None,
     ) -> Draft | None:
         """Answer with the best sentence(s) of the best passages, if they cover what the question asks."""
-        hits = [h for h in result.hits[:5] if h.relevance >= self.min_relevance or h.entry.kind == "faq"]
+        hits = result.hits[:5]
         if not hits:
             return None
         q_tokens = set(self.index.searcher.lexical.tokenizer.tokens(u.expanded))
@@ -553,6 +583,8 @@ class Assistant:
         scored: list[tuple[float, float, Hit, int, int]] = []
         for rank, hit in enumerate(hits):
             entry = hit.entry
+            # A weakly ranked passage must make up for it with the question's words in one sentence.
+            required = 0.34 if hit.relevance >= self.min_relevance else 0.5
             if entry.kind == "faq":
                 cover = self._coverage(content or q_tokens, entry.meta.get("questions_text", entry.index_text))
                 scored.append((1.0 + cover + hit.relevance, cover, hit, 0, len(entry.text)))
@@ -569,7 +601,8 @@ class Assistant:
                 context_cover = self._coverage(content, entry.section + sentence) if content else cover
                 score = cover + 0.3 * context_cover + _type_bonus(intents, sentence) + 0.3 * hit.relevance
                 score += 0.3 * in_task - 0.03 * rank
-                scored.append((score, max(cover, context_cover), hit, s, e))
+                if max(cover, context_cover) >= required or not content:
+                    scored.append((score, max(cover, context_cover), hit, s, e))
         if not scored:
             return None
         scored.sort(key=lambda x: -x[0])
@@ -577,7 +610,11 @@ class Assistant:
         # The passage must hold the question's own words, not only its question words.
         if content and best_cover < 0.34 and hit.entry.kind != "faq":
             return None
+        if not content and hit.relevance < self.min_relevance:
+            return None
         needs = _required_type(intents)
+        if needs is None and "eligibility" not in intents and re.search(r"谁|哪些人|\bwho\b", u.normalized):
+            needs = "contact"  # 'who are the reviewers' wants people, not a sentence that mentions them
         best_text = hit.entry.text if hit.entry.kind == "faq" else self._slice(hit, s, e)
         if needs and not _has_type(needs, best_text):
             return None
@@ -593,6 +630,9 @@ class Assistant:
                 if other.entry.entry_id != hit.entry.entry_id or abs(s2 - e) <= 2 or abs(s - e2) <= 2:
                     chosen.append((other, s2, e2))
                     break
+        first = self.view.documents[hit.entry.doc_id].text[s:e]
+        if u.yes_no and _PROHIBITION.search(first):
+            draft.lines.append("No." if lang == "en" else "不可以。")  # the notice rules it out in so many words
         for chosen_hit, cs, ce in chosen:
             doc = self.view.documents[chosen_hit.entry.doc_id]
             sentence = doc.text[cs:ce]
@@ -712,6 +752,28 @@ def _unique(contacts: list[Contact]) -> list[Contact]:
     return out
 
 
+def _deadline_text(record: Record, lang: str) -> str:
+    """The deadline as written for a reader: a date, a window, and a time of day when the cell has one."""
+    assert record.deadline is not None
+    text = show_date(record.deadline, lang)
+    if record.deadline_start:
+        text = f"{show_date(record.deadline_start, lang)}—{text}"
+    if record.deadline_time:
+        text = f"{text} {record.deadline_time}"
+    return text
+
+
+def _deadline_state(record: Record, day: date, lang: str) -> str:
+    assert record.deadline is not None
+    if record.deadline_start and day < date.fromisoformat(record.deadline_start):
+        return window_status(record.deadline_start, record.deadline, day, lang)
+    return deadline_status(record.deadline, day, lang)
+
+
+def _is_content(word: str) -> bool:
+    return not word.startswith("#") and word not in _FILLER and len(word) >= 2
+
+
 def _grams(text: str) -> list[str]:
     return [text[i : i + 2] for i in range(len(text) - 1)]
 
@@ -737,8 +799,21 @@ def _is_subsequence(short: str, long: str) -> bool:
 
 
 def _eligible(eligibility: str, aliases: tuple[str, ...]) -> bool:
+    """Tell whether an eligibility text covers an applicant, named by any alias.
+
+    A Chinese noun phrase ends in its head (培训机构 in 民办培训机构), so an alias whose last four
+    characters name an item of the list counts as that item.
+    """
     text = normalize_for_search(eligibility)
-    return any(normalize_for_search(a) in text for a in aliases)
+    items = [i for i in re.split(r"[、，,；;。/和及与或\s]+", text) if i]
+    for alias in aliases:
+        alias = normalize_for_search(alias)
+        if alias in text:
+            return True
+        # Only for a self-description: a known kind (中等职业学校) must not pass for a sibling (高等职业学校).
+        if alias not in KNOWN_ALIASES and len(alias) >= 5 and any(len(i) >= 4 and i[-4:] == alias[-4:] for i in items):
+            return True
+    return False
 
 
 def _overlap(a: str, b: str) -> bool:

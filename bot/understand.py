@@ -17,7 +17,7 @@ INTENT_WORDS: dict[str, tuple[str, ...]] = {
     "deadline": (
         "截止", "什么时候", "啥时候", "何时", "几号", "哪天", "期限", "最晚", "几月", "来得及", "过期", "晚了",
         "deadline", "due", "when", "closing", "时间节点", "还能报", "还能申报", "日期", "按哪个", "以哪个为准",
-        "为准", "还能交", "来不来得及",
+        "为准", "还能交", "来不来得及", "时限", "几点",
     ),
     "eligibility": (
         "谁可以", "谁能", "能不能", "可不可以", "可以申报", "能申报", "能报", "可以报", "申报对象", "申报条件",
@@ -38,7 +38,8 @@ INTENT_WORDS: dict[str, tuple[str, ...]] = {
         "e-mail", "who should", "who do", "whom",
     ),
     "quantity": (
-        "多少个", "几个", "多少项", "多少门", "多少", "数量", "覆盖", "比例", "名额", "几项", "how many", "how much",
+        "多少个", "几个", "多少项", "多少门", "多少", "数量", "覆盖", "比例", "名额", "几项", "几门", "最多", "至少",
+        "不超过", "how many", "how much",
         "percentage", "percent", "number of", "share",
     ),
     "doc_facts": (
@@ -60,7 +61,10 @@ INTENT_WORDS: dict[str, tuple[str, ...]] = {
         "帮我写", "代写", "帮写", "写一份", "写个", "替我写", "帮我填", "代填", "帮我做", "write my", "write an",
         "write a", "draft my", "draft a", "fill in the form for",
     ),
-    "money": ("经费", "资金", "多少钱", "金额", "资助", "补贴", "奖励", "拨款", "funding", "money", "budget", "grant"),
+    "money": (
+        "经费", "资金", "多少钱", "金额", "资助金额", "资助经费", "资助多少钱", "补贴", "奖励", "拨款", "funding",
+        "money", "budget", "grant amount",
+    ),
 }
 STRUCTURED_INTENTS = ("deadline", "eligibility", "materials", "method", "contact")
 
@@ -85,7 +89,7 @@ APPLICANT_TYPES: dict[str, tuple[str, ...]] = {
     "博士后": ("博士后", "postdoc"),
     "学生": ("学生", "研究生", "博士生", "student"),
 }
-_SELF_INTRO = re.compile(r"(?:我们是|我是|我们|本单位是|我单位是|作为)(?:一[所家个名位])?(?P<who>[^，,。？?！!\s]{2,12}?)(?:的|，|,|。|？|\?|能|可以|可不可以|想|要|$)")
+_SELF_INTRO = re.compile(r"(?:我们是|我是|我们|本单位是|我单位是|作为)(?:一[所家个名位])?(?P<who>[^，,。？?！!\s]{2,10}?)(?:的|，|,|。|？|\?|能|可以|可不可以|想|要|只|已|有|在|$)")
 
 
 @dataclass
@@ -99,6 +103,7 @@ class Understanding:
     intents: list[str] = field(default_factory=list)
     applicant: str | None = None
     applicant_aliases: tuple[str, ...] = ()
+    yes_no: bool = False
 
 
 def detect_language(text: str) -> str:
@@ -150,17 +155,28 @@ def find_applicant(normalized: str) -> tuple[str | None, tuple[str, ...]]:
     return None, ()
 
 
+_YES_NO = re.compile(
+    r"(可以|能|能否|可否|是否|允许|可不可以|能不能|还能|要不要|需不需要|需要).*[吗么嘛]|能否|可否|是否|可不可以|能不能"
+    r"|^(can|may|is|are|do|does|should|must)\b"
+)
+_CAN_APPLY = re.compile(r"(可以|能|能否|可否|允许|有资格).{0,12}(申报|报|申请)|(申报|申请).{0,6}(吗|么|不)")
+
+
 def understand(question: str) -> Understanding:
     """Read a question into intents, language and applicant type."""
     normalized = normalize_for_search(question)
     expanded = expand_query(normalized)
     applicant, aliases = find_applicant(normalized)
+    intents = detect_intents(normalized)
+    if applicant and "eligibility" not in intents and _CAN_APPLY.search(normalized):
+        intents.append("eligibility")  # "社区教育精品课程可以由开放大学申报吗" is a yes/no question
     return Understanding(
         question=question,
         normalized=normalized,
         expanded=expanded,
         language=detect_language(question),
-        intents=detect_intents(normalized),
+        intents=intents,
+        yes_no=_YES_NO.search(normalized) is not None,
         applicant=applicant,
         applicant_aliases=aliases,
     )

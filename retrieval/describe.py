@@ -14,6 +14,8 @@ def describe_record(record: Record) -> dict[str, Any]:
         "task": record.fields.get("task"),
         "eligibility": record.fields.get("eligibility"),
         "deadline": record.deadline,
+        "deadline_start": record.deadline_start,
+        "deadline_time": record.deadline_time,
         "deadline_text": record.fields.get("deadline"),
         "materials": record.fields.get("materials"),
         "method": record.fields.get("method"),

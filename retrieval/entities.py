@@ -33,6 +33,9 @@ _DEPARTMENT = re.compile(
     r"^(?P<dept>[\u4e00-\u9fff（）()]{1,20}?(?:办公室|研究院|委员会|中心|处|科|室|司|局|厅|部|所|院|办|组|馆|站))"
 )
 _NAME = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
+_DEPARTMENT_WHOLE = re.compile(
+    r"^[\u4e00-\u9fff（）()]{1,20}(?:办公室|研究院|委员会|中心|处|科|室|司|局|厅|部|所|院|办|组|馆|站)$"
+)
 _CONTACT_LABEL = re.compile(
     r"(?P<dept>[\u4e00-\u9fff]{0,12}?)联系人\s*[:：]\s*(?P<names>[\u4e00-\u9fff·、，, ]{2,30}?)(?=$|\n|[，,。；;\s]*(?:联系|电话|手机|邮箱|电子|[\d(（]))"
 )
@@ -175,12 +178,19 @@ def parse_contacts(text: str) -> list[Contact]:
     rest = re.sub(r"(联系人|联系电话|联系方式|电话|手机|邮箱|电子邮箱|e-?mail|咨询)\s*[:：]?", " ", rest, flags=re.I)
     rest = re.sub(r"[（(][^）)]*[）)]", " ", rest).strip(" ，,；;：:、。")
     department = None
-    m = _DEPARTMENT.match(rest)
-    if m and len(rest) > len(m["dept"]):
-        department = m["dept"]
-        rest = rest[m.end() :]
-    elif m and not _NAME.match(rest):
-        department, rest = m["dept"], ""
+    kept: list[str] = []
+    for token in re.split(r"[、，,；;/\s]+", rest):
+        if not token:
+            continue
+        whole = _DEPARTMENT_WHOLE.match(token)
+        if department is None and whole and len(token) >= 3 and not _NAME.match(token):
+            department = token  # a separate department cell: 社会科学处
+            continue
+        m = _DEPARTMENT.match(token)
+        if department is None and m and _NAME.match(token[m.end() :]):
+            department, token = m["dept"], token[m.end() :]  # 职成处万婷
+        kept.append(token)
+    rest = " ".join(kept)
     names = [n for n in re.split(r"[、，,；;/\s]+", rest) if _NAME.match(n)]
     if not names and not phones and not emails:
         return []

@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.errors import IngestError
 from retrieval.loaders import SUPPORTED_EXTENSIONS, load_file
 from retrieval.model import Document, stable_id
-from retrieval.parse import parse_document
+from retrieval.parse import PARSER_VERSION, parse_document
 from retrieval.store import DocumentStore
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def ingest_paths(
             log.warning("skipped %s: %s", rel, exc)
             continue
         known = manifest.get(doc_id)
-        if known and known["content_hash"] == loaded.content_hash:
+        if known and known["content_hash"] == loaded.content_hash and known.get("parser") == PARSER_VERSION:
             report.unchanged.append(rel)
             doc = store.get(doc_id)
             if doc:
@@ -110,7 +110,7 @@ def ingest_paths(
             log.exception("could not parse %s", rel)
             report.errors.append((rel, f"{path.name}: could not be parsed ({type(exc).__name__}: {exc})"))
             continue
-        store.put(doc)
+        store.put(doc, version=PARSER_VERSION)
         (report.updated if known else report.added).append(rel)
         report.warnings.extend((rel, w) for w in doc.warnings)
         report.count(doc)

@@ -56,6 +56,8 @@ ENGLISH: dict[str, str] = {
     "documents": "材料",
     "required": "材料",
     "submit": "报送 申报方式",
+    "submitted": "报送 申报方式",
+    "send": "报送",
     "submission": "报送 申报方式",
     "how to apply": "申报方式",
     "platform": "平台 系统",

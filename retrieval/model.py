@@ -134,7 +134,9 @@ class Record:
     extra: dict[str, str] = field(default_factory=dict)  # unknown header -> cell text
     inferred: list[str] = field(default_factory=list)  # fields filled from the row above (merged cells)
     inferred_from: dict[str, int] = field(default_factory=dict)  # field -> row the value was written in
-    deadline: str | None = None  # ISO date
+    deadline: str | None = None  # ISO date (the end of a window)
+    deadline_start: str | None = None  # ISO date when the deadline cell is a window
+    deadline_time: str | None = None  # HH:MM when the cell gives a time of day
     contacts: list[Contact] = field(default_factory=list)
     kind: str = "record"
 

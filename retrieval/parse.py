@@ -12,6 +12,10 @@ from retrieval.structure import find_parts, find_sections, heading_rank, join_br
 from retrieval.tables import build_records, looks_like_header
 
 
+# Bump when parsing changes what it produces: stored documents of an older version are parsed again.
+PARSER_VERSION = "4"
+
+
 def parse_document(loaded: LoadedFile, *, rel_path: str) -> Document:
     """Understand one file's blocks; pure apart from reading nothing (the loader already read the file)."""
     doc_id = stable_id("doc", rel_path)
@@ -43,7 +47,7 @@ def parse_document(loaded: LoadedFile, *, rel_path: str) -> Document:
         block = lb.block
         if block.kind == "table":
             _add_table(doc, lb.row_spans, block.rows, block_paths[i], part_of_block[i], default_year)
-        elif block.kind == "paragraph" or heading_rank(block.text) is None and block.kind != "heading":
+        elif block.kind == "paragraph" and heading_rank(block.text) is None:
             paragraphs.append((lb.start, lb.end, block_paths[i], part_of_block[i]))
     doc.chunks = make_chunks(text, doc_id=doc_id, paragraphs=paragraphs)
     doc.entities = find_entities(text, default_year=default_year)

@@ -36,11 +36,11 @@ class DocumentStore:
             return {}
         return dict(json.loads(self._manifest_path.read_text(encoding="utf-8")))
 
-    def put(self, doc: Document) -> None:
-        """Store a document, replacing any earlier version of the same file."""
+    def put(self, doc: Document, *, version: str = "") -> None:
+        """Store a document, replacing any earlier version of the same file; `version` is the parser's."""
         _write_json_atomic(self._docs_dir / f"{doc.doc_id}.json", doc.to_dict())
         manifest = self.manifest()
-        manifest[doc.doc_id] = {"path": doc.path, "content_hash": doc.content_hash}
+        manifest[doc.doc_id] = {"path": doc.path, "content_hash": doc.content_hash, "parser": version}
         _write_json_atomic(self._manifest_path, manifest)
         self._cache[doc.doc_id] = doc
 

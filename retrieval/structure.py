@@ -25,6 +25,7 @@ _DATE_LINE = re.compile(
     r"^(?:\d{4}|[〇零○一二三四五六七八九]{4})\s*年\s*[\d〇零○一二三四五六七八九十]{1,3}\s*月\s*[\d〇零○一二三四五六七八九十]{1,3}\s*日$"
 )
 _TERMINAL = "。！？；!?;：:"
+_TITLE = re.compile(r"关于.{2,60}(?:通知|意见|办法|决定|方案|公告|通告|函|规定|细则|指南)$")
 _NO_JOIN_START = re.compile(r"^(?:附\s*件|[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]|第[一二三四五六七八九十百\d]+[条章节])")
 
 # Heading patterns, most senior first; the index is the rank.
@@ -69,6 +70,8 @@ def _continues(previous: Block, current: Block) -> bool:
     prev, cur = previous.text, current.text
     if not prev or not cur or prev[-1] in _TERMINAL:
         return False
+    if _TITLE.search(prev) or cur[-1] in "：:":
+        return False  # a notice's title, or the addressee line after it, stands on its own
     if _NO_JOIN_START.match(cur) or _DATE_LINE.match(cur) or DOC_NUMBER.match(cur):
         return False
     if prev[-1] in "，、,（(《“":

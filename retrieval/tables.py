@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.entities import first_date, parse_contacts
+from retrieval.entities import find_dates, parse_contacts
 from retrieval.model import Record, Table, stable_id
 from retrieval.normalize import normalize_for_search
 
@@ -47,6 +47,22 @@ def classify_header(header: str) -> str | None:
             if keyword in text and len(keyword) > best_len:
                 best, best_len = name, len(keyword)
     return best
+
+
+def read_deadline(cell: str, default_year: int | None) -> tuple[str | None, str | None, str | None]:
+    """Return (ISO date or window end, window start, time of day) for a deadline cell."""
+    if not cell:
+        return None, None, None
+    time_of_day = None
+    for entity in find_dates(cell, default_year=default_year):
+        if entity.kind == "date":
+            return str(entity.value["date"]), None, entity.value.get("time") or time_of_day
+        if entity.kind == "date_range":
+            value = entity.value
+            return str(value["end"]), str(value["start"]), value.get("time")
+        if entity.kind == "time" and time_of_day is None:
+            time_of_day = str(entity.value["time"])
+    return None, None, None
 
 
 def looks_like_header(row: list[str]) -> bool:
@@ -100,7 +116,7 @@ def build_records(
             first = next((v for h, v in extra.items() if not re.fullmatch(r"\d+", v)), None)
             if first:
                 fields["task"] = first
-        deadline = first_date(fields["deadline"], default_year=default_year) if "deadline" in fields else None
+        deadline, deadline_start, deadline_time = read_deadline(fields.get("deadline", ""), default_year)
         if "deadline" in fields and deadline is None:
             warnings.append(f"table {table.table_id} row {r}: no date understood in deadline '{fields['deadline']}'")
         start, end = table.row_spans[r]
@@ -121,6 +137,8 @@ def build_records(
                 inferred=inferred,
                 inferred_from=inferred_from,
                 deadline=deadline,
+                deadline_start=deadline_start,
+                deadline_time=deadline_time,
                 contacts=parse_contacts(fields.get("contacts", "")),
             )
         )
