@@ -50,10 +50,15 @@ def build_retrieval(settings: Settings) -> Retrieval:
 
 
 def ingest_and_index(
-    settings: Settings, paths: list[Path], *, prune: bool = False, show_progress: bool = False
+    settings: Settings,
+    paths: list[Path],
+    *,
+    prune: bool = False,
+    show_progress: bool = False,
+    retrieval: Retrieval | None = None,
 ) -> tuple[IngestReport, dict[str, Any]]:
     """Ingest files into the store, then bring the indexes up to date."""
-    retrieval = build_retrieval(settings)
+    retrieval = retrieval or build_retrieval(settings)
     files_seen = 0
 
     def progress(path: Path) -> None:

@@ -72,7 +72,8 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(model, device="cpu")
         except Exception as exc:
             raise ConfigurationError(f"cannot load sentence-transformers model '{model}': {exc}") from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
         self.name = f"st-{Path(model).name}"
         self._query_prefix, self._passage_prefix = query_prefix, passage_prefix
 

@@ -90,7 +90,7 @@ def load_file(path: Path) -> LoadedFile:
         raise
     except Exception as exc:  # a reader library failing on a broken file
         raise CorruptFileError(f"{path.name}: not a readable {fmt} file ({type(exc).__name__}: {exc})") from exc
-    if not any(b.text.strip() or b.rows for b in blocks):
+    if not any(b.text.strip() or any(c.strip() for row in b.rows for c in row) for b in blocks):
         hint = " (a scanned PDF without a text layer?)" if fmt == "pdf" else ""
         raise EmptyDocumentError(f"{path.name}: no text found{hint}")
     return LoadedFile(path=path, format=fmt, content_hash=hashlib.sha256(data).hexdigest(), blocks=blocks)

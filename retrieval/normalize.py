@@ -77,3 +77,12 @@ def has_cjk(text: str) -> bool:
 
 
 CJK_CLASS = _CJK
+
+# A line break inside a table cell is a wrap: Chinese text, full-width punctuation and digits run on
+# without a space (a phone number wrapped as 027-8758888 / 6 is one number); other words get one.
+_WRAP_NO_SPACE = re.compile(rf"(?<=[{_CJK}\u3000-\u303f\uff00-\uffef\d\-])[ \t]*\n[ \t]*(?=[{_CJK}\u3000-\u303f\uff00-\uffef\d])")
+
+
+def join_cell_lines(text: str) -> str:
+    """Put a wrapped cell back on one line (see _WRAP_NO_SPACE) and clean it like any document text."""
+    return clean_inline(_WRAP_NO_SPACE.sub("", text).replace("\n", " "))

@@ -129,8 +129,10 @@ def write_pdf(path: Path, blocks: list[Block], *, merge_empty_cells: bool = Fals
             width = max(len(r) for r in block.rows)
             rows = [r + [""] * (width - len(r)) for r in block.rows]
             # Columns as wide as their longest cell (scaled to the page) so short cells do not wrap.
+            # Long cells wrap: a column is capped, and never narrower than two characters plus padding.
             natural = [
-                max(pdfmetrics.stringWidth(r[c], CJK_FONT, 9) for r in rows) + 12 for c in range(width)
+                min(150.0, max(30.0, max(pdfmetrics.stringWidth(r[c], CJK_FONT, 9) for r in rows) + 12))
+                for c in range(width)
             ]
             scale = min(1.0, doc.width / sum(natural))
             data = [[Paragraph(html.escape(text), cell_style) for text in row] for row in rows]

@@ -10,12 +10,11 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from retrieval.model import Block
-from retrieval.normalize import CJK_CLASS, clean_inline
+from retrieval.normalize import clean_inline, join_cell_lines
 
 # Built-in style names as python-docx reports them, plus the names Chinese Word and WPS give them.
 _TITLE_STYLES = {"title", "标题"}
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
-_CJK_NEWLINE = re.compile(rf"(?<=[{CJK_CLASS}])\s*\n\s*(?=[{CJK_CLASS}])")
 
 
 def _heading_level(paragraph: Paragraph) -> int:
@@ -40,7 +39,7 @@ def _paragraph_blocks(paragraph: Paragraph) -> list[Block]:
 
 def _cell_text(text: str) -> str:
     """Return a cell's paragraphs on one line: no space where both sides are Chinese."""
-    return clean_inline(_CJK_NEWLINE.sub("", text).replace("\n", " "))
+    return join_cell_lines(text)
 
 
 def _table_block(table: Table) -> Block | None:

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from typing import Any
 
 import pdfplumber
 
 from retrieval.model import Block
-from retrieval.normalize import CJK_CLASS, clean_inline
+from retrieval.normalize import clean_inline, join_cell_lines
 
 BBox = tuple[float, float, float, float]
 
-_CJK_NEWLINE = re.compile(rf"(?<=[{CJK_CLASS}])\s*\n\s*(?=[{CJK_CLASS}])")
 
 
 def _cell_text(cell: str | None) -> str:
     """Return a cell's text on one line: a wrap between Chinese characters is no word boundary."""
     if not cell:
         return ""
-    return clean_inline(_CJK_NEWLINE.sub("", cell).replace("\n", " "))
+    return join_cell_lines(cell)
 
 
 def _table_rows(raw: list[list[str | None]]) -> list[list[str]]:

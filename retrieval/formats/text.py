@@ -39,7 +39,8 @@ def read_text_blocks(raw: str) -> list[Block]:
             continue
         cells = _split_row(line)
         if cells is not None:
-            table.append(cells)
+            if any(cells):
+                table.append(cells)
             continue
         flush_table()
         if not line.strip() or _RULE.match(line):

@@ -1,0 +1,86 @@
+"""Shared fixtures: knowledge bases built once per test session with the real model and real Chroma."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bot.assistant import Assistant  # noqa: E402
+from bot.clock import FixedClock  # noqa: E402
+from bot.escalation import MemoryUnansweredLog  # noqa: E402
+from bot.services import Retrieval, build_retrieval, ingest_and_index  # noqa: E402
+from bot.sessions import MemorySessionStore  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+DATA = ROOT / "tests" / "data"
+SEED = next(KNOWLEDGE.glob("*.md"))
+TODAY = date(2026, 11, 28)
+
+
+def make_settings(data_dir: Path, knowledge_dir: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=data_dir, knowledge_dir=knowledge_dir, today=TODAY.isoformat(), **overrides)  # type: ignore[arg-type]
+
+
+def make_assistant(retrieval: Retrieval) -> Assistant:
+    return Assistant(
+        index=retrieval.index,
+        clock=FixedClock(TODAY),
+        sessions=MemorySessionStore(),
+        unanswered=MemoryUnansweredLog(),
+    )
+
+
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One on-disk embedding cache for the whole run, so each knowledge base embeds a passage once."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+@pytest.fixture(scope="session")
+def build_kb(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Callable[..., tuple[Settings, Retrieval]]:
+    """Return a function that ingests a set of files into a fresh data dir and opens its indexes."""
+
+    def build(files: list[Path], name: str) -> tuple[Settings, Retrieval]:
+        knowledge = tmp_path_factory.mktemp(f"knowledge-{name}")
+        for file in files:
+            shutil.copy(file, knowledge / file.name)
+        data_dir = tmp_path_factory.mktemp(f"data-{name}")
+        (data_dir / "cache").mkdir()
+        cache = embedding_cache / "embeddings.sqlite"
+        if cache.exists():
+            shutil.copy(cache, data_dir / "cache" / "embeddings.sqlite")
+        settings = make_settings(data_dir, knowledge)
+        retrieval = build_retrieval(settings)
+        ingest_and_index(settings, [knowledge], retrieval=retrieval)
+        shutil.copy(data_dir / "cache" / "embeddings.sqlite", cache)
+        return settings, retrieval
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def seed_kb(build_kb: Callable[..., tuple[Settings, Retrieval]]) -> tuple[Settings, Retrieval]:
+    return build_kb([SEED], "seed")
+
+
+@pytest.fixture(scope="session")
+def seed_retrieval(seed_kb: tuple[Settings, Retrieval]) -> Retrieval:
+    return seed_kb[1]
+
+
+@pytest.fixture()
+def assistant(seed_retrieval: Retrieval) -> Assistant:
+    """A fresh assistant (own sessions and unanswered log) over the shared seed knowledge base."""
+    return make_assistant(seed_retrieval)
