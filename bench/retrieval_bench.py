@@ -133,10 +133,17 @@ def latency_passes(searcher: Any, queries: list[str], repeat: int, label: str) -
         passes = []
         for r in range(repeat):
             ms = time_pass(searcher, queries, mode)
-            passes.append({"p50_ms": percentile(ms, 0.5), "p95_ms": percentile(ms, 0.95), "max_ms": max(ms)})
+            passes.append(
+                {
+                    "p50_ms": percentile(ms, 0.5),
+                    "p95_ms": percentile(ms, 0.95),
+                    "max_ms": max(ms),
+                    "loadavg_1m": os.getloadavg()[0],  # other processes share the 2 cores
+                }
+            )
             log(
                 f"{label} {mode:<7} pass {r + 1}/{repeat}: p50 {passes[-1]['p50_ms']:.1f} ms, "
-                f"p95 {passes[-1]['p95_ms']:.1f} ms"
+                f"p95 {passes[-1]['p95_ms']:.1f} ms (load avg {passes[-1]['loadavg_1m']:.1f})"
             )
         per_mode[mode] = {
             "passes": [{k: round(v, 2) for k, v in p.items()} for p in passes],

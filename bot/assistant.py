@@ -30,7 +30,8 @@ from bot.contract import Answer, Citation, ContactOut
 from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
 from bot.knowledge import KnowledgeView
-from bot.sessions import SessionContext, SessionStore
+from bot.rephrase import LlmRephraser
+from bot.sessions import SessionStore
 from bot.understand import APPLICANT_TYPES, INTENT_WORDS, STRUCTURED_INTENTS, Understanding, understand
 from retrieval.chunking import split_sentences
 from retrieval.entities import EMAIL, PHONE, find_dates
@@ -48,12 +49,68 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PRONOUN = re.compile(r"(它|这个|那个|该任务|这项|那项|这一项|\bit\b|\bthat\b|\bthis\b|\bthey\b)")
 _MONEY = re.compile(r"\d[\d,.]*\s*(?:万元|元|万|亿元|yuan|rmb)", re.I)
 _FILLER = frozenset(
-    "那 呢 还 又 再 也 吧 呀 啊 就 都 这 里 下 说 问 有没有 是不是 能不能 可不可以 现在 目前 一下 从哪来 哪来 "
-    "about and then what how does there any".split()
+    [
+        "那",
+        "呢",
+        "还",
+        "又",
+        "再",
+        "也",
+        "吧",
+        "呀",
+        "啊",
+        "就",
+        "都",
+        "这",
+        "里",
+        "下",
+        "说",
+        "问",
+        "有没有",
+        "是不是",
+        "能不能",
+        "可不可以",
+        "现在",
+        "目前",
+        "一下",
+        "从哪来",
+        "哪来",
+        "about",
+        "and",
+        "then",
+        "what",
+        "how",
+        "does",
+        "there",
+        "any",
+    ]
 )
 # Words that say "the tasks" in a list question rather than what the list is about.
 _LIST_NOUNS = frozenset(
-    "任务 项目 类别 申报 要求 省里 通知 这次 本次 全部 所有 一共 总共 重点 事项 几项 几个 多少 哪些 tasks task list".split()
+    [
+        "任务",
+        "项目",
+        "类别",
+        "申报",
+        "要求",
+        "省里",
+        "通知",
+        "这次",
+        "本次",
+        "全部",
+        "所有",
+        "一共",
+        "总共",
+        "重点",
+        "事项",
+        "几项",
+        "几个",
+        "多少",
+        "哪些",
+        "tasks",
+        "task",
+        "list",
+    ]
 )
 _FIELD_OF_INTENT = {
     "deadline": "deadline",
@@ -93,7 +150,7 @@ class Assistant:
         max_question_chars: int = 500,
         min_relevance: float = 0.35,
         no_answer_text: str = "通知中没有找到这个问题的答案。",
-        rephraser: object | None = None,
+        rephraser: LlmRephraser | None = None,
     ) -> None:
         self.index = index
         self.clock = clock
@@ -159,7 +216,10 @@ class Assistant:
         self.sessions.put(session_id, context)
         if answer.escalated:
             self.unanswered.record(
-                question=text, session_id=session_id, answer=answer.to_dict(), reason=draft.escalate_reason or ""
+                question=text,
+                session_id=session_id,
+                answer=answer.to_dict(),
+                reason=draft.escalate_reason or "",
             )
         log.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
         return answer
@@ -278,8 +338,10 @@ class Assistant:
             if scoped:
                 return scoped
             return self._record_fields(record, ["deadline", "method", "contact"], lang, day, content=content)
-        if "list_tasks" in intents and self.view.records_by_task and (
-            intents[0] == "list_tasks" or not {*intents} & {"quantity", "doc_facts"}
+        if (
+            "list_tasks" in intents
+            and self.view.records_by_task
+            and (intents[0] == "list_tasks" or not {*intents} & {"quantity", "doc_facts"})
         ):
             unrelated = {w for w in content if w not in _LIST_NOUNS}
             if not unrelated or self._coverage(unrelated, self._all_record_text()) >= 0.34:
@@ -346,7 +408,9 @@ class Assistant:
             draft.lines.append(phrase("contact_tasks", lang, who=who, tasks=tasks, n=len(matches)))
         else:
             record = matches[0]
-            line = phrase("contact", lang, task=quoted(record.task, lang), value=contact_line(record.contacts, lang))
+            line = phrase(
+                "contact", lang, task=quoted(record.task, lang), value=contact_line(record.contacts, lang)
+            )
             draft.lines.append(line)
             matches = matches[:1]
         for record in matches:
@@ -391,12 +455,16 @@ class Assistant:
         used_inferred: set[int] = set()
         for intent in asked:
             field_name = _FIELD_OF_INTENT[intent]
-            value = record.fields.get(field_name)
+            value = record.fields.get(field_name, "")
             if not value:
                 continue
             if intent == "deadline" and record.deadline:
                 line = phrase(
-                    "deadline", lang, task=name, date=_deadline_text(record, lang), status=_deadline_state(record, day, lang)
+                    "deadline",
+                    lang,
+                    task=name,
+                    date=_deadline_text(record, lang),
+                    status=_deadline_state(record, day, lang),
                 )
             elif intent == "contact":
                 line = phrase("contact", lang, task=name, value=contact_line(record.contacts, lang) or value)
@@ -457,7 +525,9 @@ class Assistant:
             draft.lines.append(phrase("yes", lang, task=name, who=applicant, value=eligibility))
         else:
             draft.lines.append(phrase("no", lang, task=name, who=applicant, value=eligibility.rstrip("。")))
-            others = [r for r in self.view.all_records() if _eligible(r.fields.get("eligibility", ""), aliases)]
+            others = [
+                r for r in self.view.all_records() if _eligible(r.fields.get("eligibility", ""), aliases)
+            ]
             if others:
                 tasks = "、".join(quoted(r.task, lang) for r in others)
                 draft.lines.append(phrase("instead", lang, who=applicant, tasks=tasks))
@@ -545,7 +615,9 @@ class Assistant:
         if not facts:
             return None
         draft = Draft(confidence=0.85)
-        draft.lines.append(phrase("docfacts", lang, title=part.title, facts=("; " if en else "，").join(facts)))
+        draft.lines.append(
+            phrase("docfacts", lang, title=part.title, facts=("; " if en else "，").join(facts))
+        )
         quoted_values = [part.doc_number, part.issuer]
         if asks_addressees:
             quoted_values = [part.addressees]
@@ -586,7 +658,9 @@ class Assistant:
             # A weakly ranked passage must make up for it with the question's words in one sentence.
             required = 0.34 if hit.relevance >= self.min_relevance else 0.5
             if entry.kind == "faq":
-                cover = self._coverage(content or q_tokens, entry.meta.get("questions_text", entry.index_text))
+                cover = self._coverage(
+                    content or q_tokens, entry.meta.get("questions_text", entry.index_text)
+                )
                 scored.append((1.0 + cover + hit.relevance, cover, hit, 0, len(entry.text)))
                 continue
             if entry.kind != "chunk":
@@ -626,13 +700,15 @@ class Assistant:
         chosen = [(hit, s, e)]
         for score, cover, other, s2, e2 in scored[1:4]:
             # A second sentence when it is nearly as good and says something else (another part, say).
-            if other.entry.kind == "chunk" and score >= 0.85 * best_score and cover >= 0.34 and (s2, e2) != (s, e):
-                if other.entry.entry_id != hit.entry.entry_id or abs(s2 - e) <= 2 or abs(s - e2) <= 2:
-                    chosen.append((other, s2, e2))
-                    break
+            close_enough = other.entry.kind == "chunk" and score >= 0.85 * best_score and cover >= 0.34
+            elsewhere = other.entry.entry_id != hit.entry.entry_id or abs(s2 - e) <= 2 or abs(s - e2) <= 2
+            if close_enough and (s2, e2) != (s, e) and elsewhere:
+                chosen.append((other, s2, e2))
+                break
         first = self.view.documents[hit.entry.doc_id].text[s:e]
         if u.yes_no and _PROHIBITION.search(first):
-            draft.lines.append("No." if lang == "en" else "不可以。")  # the notice rules it out in so many words
+            # The notice rules it out in so many words.
+            draft.lines.append("No." if lang == "en" else "不可以。")
         for chosen_hit, cs, ce in chosen:
             doc = self.view.documents[chosen_hit.entry.doc_id]
             sentence = doc.text[cs:ce]
@@ -660,7 +736,13 @@ class Assistant:
         return draft
 
     def _escalate(
-        self, reason: str, record: Record | None, result: SearchResult | None, lang: str, *, lead: str | None = None
+        self,
+        reason: str,
+        record: Record | None,
+        result: SearchResult | None,
+        lang: str,
+        *,
+        lead: str | None = None,
     ) -> Draft:
         """Say the notice does not answer, and give the most relevant person from the notice."""
         draft = Draft(escalate_reason=reason)
@@ -681,13 +763,20 @@ class Assistant:
         draft.confidence = 0.0
         return draft
 
+    def _known_names(self) -> set[str]:
+        """Every person the knowledge base names: a rewording must not bring in one the sources lack."""
+        names = _names_of(self.view.all_records())
+        for doc in self.view.documents.values():
+            names.update(c.name for part in doc.parts for c in part.contacts if c.name)
+        return names
+
     def _cite_contacts(self, draft: Draft, contacts: list[Contact]) -> None:
         for doc in self.view.documents.values():
             for entity in doc.entities:
-                if entity.kind == "contact" and isinstance(entity.value, dict):
-                    if any(c.name == entity.value.get("name") for c in contacts):
-                        draft.cite(self._span_citation(doc, entity.start, entity.end))
-                        return
+                named = isinstance(entity.value, dict) and entity.value.get("name")
+                if entity.kind == "contact" and any(c.name == named for c in contacts):
+                    draft.cite(self._span_citation(doc, entity.start, entity.end))
+                    return
 
     # -- citations ---------------------------------------------------------------------------------
 
@@ -705,10 +794,16 @@ class Assistant:
         part = doc.part_of(start)
         if section is None:
             section = next(
-                (s.path_text for s in sorted(doc.sections, key=lambda s: -s.start) if s.start <= start < s.end),
+                (
+                    s.path_text
+                    for s in sorted(doc.sections, key=lambda s: -s.start)
+                    if s.start <= start < s.end
+                ),
                 part.title if part else doc.title,
             )
-        return Citation(doc.doc_id, part.title if part else doc.title, section, doc.text[start:end], kind, start, end)
+        return Citation(
+            doc.doc_id, part.title if part else doc.title, section, doc.text[start:end], kind, start, end
+        )
 
     # -- finishing -----------------------------------------------------------------------------------
 
@@ -722,6 +817,15 @@ class Assistant:
         result: SearchResult,
     ) -> Answer:
         text = "\n".join(line for line in draft.lines if line)
+        if self.rephraser is not None and draft.escalate_reason is None and text:
+            reworded = self.rephraser.rephrase(
+                question=u.question,
+                answer=text,
+                quotes=[c.quote for c in draft.citations],
+                language=u.language,
+                known_names=self._known_names(),
+            )
+            text = reworded or text
         if u.language == "zh-Hant":
             text = to_traditional(text)
         primary = next((i for i in intents if i not in ("money",)), "general")
@@ -740,6 +844,10 @@ class Assistant:
             language=u.language,
             degraded=result.degraded,
         )
+
+
+def _names_of(records: list[Record]) -> set[str]:
+    return {c.name for r in records for c in r.contacts if c.name}
 
 
 def _unique(contacts: list[Contact]) -> list[Contact]:
@@ -811,7 +919,11 @@ def _eligible(eligibility: str, aliases: tuple[str, ...]) -> bool:
         if alias in text:
             return True
         # Only for a self-description: a known kind (中等职业学校) must not pass for a sibling (高等职业学校).
-        if alias not in KNOWN_ALIASES and len(alias) >= 5 and any(len(i) >= 4 and i[-4:] == alias[-4:] for i in items):
+        if (
+            alias not in KNOWN_ALIASES
+            and len(alias) >= 5
+            and any(len(i) >= 4 and i[-4:] == alias[-4:] for i in items)
+        ):
             return True
     return False
 
@@ -886,8 +998,16 @@ def _date_notes(sentence: str, intents: list[str], lang: str, day: date) -> list
         elif entity.kind == "date_range":
             start, end = entity.value["start"], entity.value["end"]
             status = window_status(start, end, day, lang)
-            notes.append(f"（{show_date(start, lang)}—{show_date(end, lang)}：{status}）" if lang != "en" else f"({start} to {end}: {status})")
+            notes.append(
+                f"（{show_date(start, lang)}—{show_date(end, lang)}：{status}）"
+                if lang != "en"
+                else f"({start} to {end}: {status})"
+            )
         elif entity.kind == "date" and not entity.value.get("year_inferred"):
             iso = entity.value["date"]
-            notes.append(f"（{show_date(iso, lang)}：{deadline_status(iso, day, lang)}）" if lang != "en" else f"({iso}: {deadline_status(iso, day, lang)})")
+            notes.append(
+                f"（{show_date(iso, lang)}：{deadline_status(iso, day, lang)}）"
+                if lang != "en"
+                else f"({iso}: {deadline_status(iso, day, lang)})"
+            )
     return notes[:2]

@@ -6,13 +6,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from bot.settings import Settings, get_settings
 
-app = typer.Typer(help="applybot: answers applicants' questions about calls for applications.", no_args_is_help=True)
+app = typer.Typer(
+    help="applybot: answers applicants' questions about calls for applications.", no_args_is_help=True
+)
 
 
 def _print_json(data: object) -> None:
@@ -20,7 +22,9 @@ def _print_json(data: object) -> None:
 
 
 @app.callback()
-def _configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")] = False) -> None:
+def _configure(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")] = False,
+) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -30,7 +34,9 @@ def _configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Lo
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories; default: the knowledge dir.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories; default: the knowledge dir.")
+    ] = None,
     prune: Annotated[bool, typer.Option(help="Drop documents whose files are gone.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -68,7 +74,7 @@ def ingest(
         )
         for file, message in report.warnings:
             typer.echo(f"warning: {file}: {message}")
-        for file, message in report.errors:
+        for _, message in report.errors:
             typer.echo(f"error: {message}", err=True)
     if report.errors and not (report.documents or report.unchanged):
         raise typer.Exit(1)
@@ -141,7 +147,7 @@ def search(
     except ApplybotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "doc_id": h.entry.doc_id,
             "title": h.entry.title,
@@ -159,7 +165,9 @@ def search(
     if result.degraded:
         typer.echo("(vector index unavailable: lexical results only)")
     for i, row in enumerate(rows, start=1):
-        typer.echo(f"{i}. [{row['kind']}] score {row['score']:.4f} relevance {row['relevance']:.2f}  {row['section']}")
+        typer.echo(
+            f"{i}. [{row['kind']}] score {row['score']:.4f} relevance {row['relevance']:.2f}  {row['section']}"
+        )
         typer.echo(f"   {row['text'][:200]}")
 
 
@@ -248,8 +256,8 @@ def eval_answers(
     show_failures: Annotated[bool, typer.Option("--failures", help="List the failed questions.")] = False,
 ) -> None:
     """Measure answer accuracy, citation validity, escalation precision/recall and latency."""
-    from bot.evaluation import load_jsonl, run_answer_eval
     from bot.escalation import MemoryUnansweredLog
+    from bot.evaluation import load_jsonl, run_answer_eval
     from bot.services import build_assistant
 
     assistant = build_assistant(get_settings())
@@ -266,12 +274,30 @@ def eval_answers(
     if show_failures:
         for failure in report["failures"]:
             typer.echo(f"- {failure['id']} {failure['question']}")
-            typer.echo(f"    missing {failure['missing']} unwanted {failure['unwanted']} escalated {failure['escalated']}")
+            typer.echo(
+                f"    missing {failure['missing']} unwanted {failure['unwanted']} escalated {failure['escalated']}"
+            )
             typer.echo("    " + failure["answer"].replace("\n", " / ")[:300])
 
 
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default APPLYBOT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default APPLYBOT_PORT).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default APPLYBOT_WORKERS).")] = None,
+) -> None:
+    """Serve the HTTP API, the web widget and its demo page."""
+    from handlers.api import run_server
+
+    settings = get_settings()
+    overrides = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
+    run_server(settings.model_copy(update=overrides))
+
+
 def _contact_line(contact: dict[str, str | None]) -> str:
-    return " ".join(v for v in (contact["department"], contact["name"], contact["phone"], contact["email"]) if v)
+    return " ".join(
+        v for v in (contact["department"], contact["name"], contact["phone"], contact["email"]) if v
+    )
 
 
 def main() -> None:

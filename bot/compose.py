@@ -84,12 +84,18 @@ def quoted(task: str, lang: str) -> str:
 
 
 PHRASES: dict[str, dict[str, str]] = {
-    "deadline": {"zh": "{task}申报截止：{date}（{status}）。", "en": "Deadline for {task}: {date} ({status})."},
+    "deadline": {
+        "zh": "{task}申报截止：{date}（{status}）。",
+        "en": "Deadline for {task}: {date} ({status}).",
+    },
     "materials": {"zh": "{task}需提交：{value}", "en": "Materials for {task}: {value}"},
     "method": {"zh": "{task}申报方式：{value}", "en": "How to submit {task}: {value}"},
     "contact": {"zh": "{task}联系人：{value}。", "en": "Contact for {task}: {value}."},
     "eligibility": {"zh": "{task}申报对象：{value}", "en": "Who may apply for {task}: {value}"},
-    "inferred": {"zh": "（表中此格为合并单元格，沿用上一行）", "en": " (a merged cell in the table: taken from the row above)"},
+    "inferred": {
+        "zh": "（表中此格为合并单元格，沿用上一行）",
+        "en": " (a merged cell in the table: taken from the row above)",
+    },
     "yes": {
         "zh": "可以。{task}的申报对象包括{who}：{value}",
         "en": "Yes. {who} is among those who may apply for {task}: {value}",
@@ -99,7 +105,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "No. {task} is open to: {value} — {who} is not listed.",
     },
     "instead": {"zh": "{who}可以申报：{tasks}。", "en": "{who} may apply for: {tasks}."},
-    "none_instead": {"zh": "通知中没有列出{who}可以申报的任务。", "en": "The notice lists no task open to {who}."},
+    "none_instead": {
+        "zh": "通知中没有列出{who}可以申报的任务。",
+        "en": "The notice lists no task open to {who}.",
+    },
     "list_for": {"zh": "{who}可以申报以下 {n} 项任务：", "en": "{who} may apply for {n} task(s):"},
     "list_all": {"zh": "通知列出的 {n} 项任务：", "en": "The notice lists {n} task(s):"},
     "window": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +22,7 @@ class JsonlUnansweredLog:
 
     def record(self, *, question: str, session_id: str, answer: dict[str, Any], reason: str) -> None:
         line = {
-            "at": datetime.now(timezone.utc).isoformat(),
+            "at": datetime.now(UTC).isoformat(),
             "question": question,
             "session_id": session_id,
             "reason": reason,
@@ -37,7 +37,9 @@ class JsonlUnansweredLog:
     def entries(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [
+            json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
 
 
 class MemoryUnansweredLog:

@@ -93,8 +93,16 @@ def run_answer_eval(assistant: Any, cases: list[dict[str, Any]]) -> dict[str, An
         passed = not missing and not unwanted and answer.escalated == expected and valid
         results.append(
             CaseResult(
-                str(case.get("id", i)), case["question"], passed, answer.escalated, expected, valid,
-                missing, unwanted, answer.answer, ms,
+                str(case.get("id", i)),
+                case["question"],
+                passed,
+                answer.escalated,
+                expected,
+                valid,
+                missing,
+                unwanted,
+                answer.answer,
+                ms,
             )
         )
     return summarize(results)
@@ -115,15 +123,25 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
         "p50_ms": round(percentile(latencies, 0.5), 2),
         "p95_ms": round(percentile(latencies, 0.95), 2),
         "failures": [
-            {"id": r.id, "question": r.question, "missing": r.missing, "unwanted": r.unwanted,
-             "escalated": r.escalated, "expected_escalation": r.expected_escalation,
-             "citations_valid": r.citations_valid, "answer": r.answer}
-            for r in results if not r.passed
+            {
+                "id": r.id,
+                "question": r.question,
+                "missing": r.missing,
+                "unwanted": r.unwanted,
+                "escalated": r.escalated,
+                "expected_escalation": r.expected_escalation,
+                "citations_valid": r.citations_valid,
+                "answer": r.answer,
+            }
+            for r in results
+            if not r.passed
         ],
     }
 
 
-def run_retrieval_eval(searcher: HybridSearcher, cases: list[dict[str, Any]], *, k: int = 5) -> dict[str, Any]:
+def run_retrieval_eval(
+    searcher: HybridSearcher, cases: list[dict[str, Any]], *, k: int = 5
+) -> dict[str, Any]:
     """Recall@1/3/5, MRR and latency for hybrid, dense and lexical search side by side."""
     modes: dict[str, Any] = {}
     for mode in ("hybrid", "dense", "lexical"):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 class Journal:
@@ -40,17 +40,35 @@ class Journal:
 
     def log_answer(self, *, channel: str, question: str, answer: dict[str, Any], latency_ms: float) -> None:
         """Record one question and the answer contract given for it."""
-        self._append("messages", {"at": _now(), "channel": channel, "question": question, "latency_ms": latency_ms, **answer})
+        self._append(
+            "messages",
+            {"at": _now(), "channel": channel, "question": question, "latency_ms": latency_ms, **answer},
+        )
 
-    def feedback(self, *, session_id: str, message_id: str, rating: str, comment: str | None) -> dict[str, Any]:
+    def feedback(
+        self, *, session_id: str, message_id: str, rating: str, comment: str | None
+    ) -> dict[str, Any]:
         """Record a thumbs up or down on one answer."""
-        record = {"at": _now(), "session_id": session_id, "message_id": message_id, "rating": rating, "comment": comment}
+        record = {
+            "at": _now(),
+            "session_id": session_id,
+            "message_id": message_id,
+            "rating": rating,
+            "comment": comment,
+        }
         self._append("feedback", record)
         return record
 
     def handoff(self, *, session_id: str, channel: str, note: str | None) -> dict[str, Any]:
         """Record that an applicant asked for a person; staff pick it up from the review pages."""
-        record = {"at": _now(), "handoff_id": uuid.uuid4().hex, "session_id": session_id, "channel": channel, "note": note, "status": "open"}
+        record = {
+            "at": _now(),
+            "handoff_id": uuid.uuid4().hex,
+            "session_id": session_id,
+            "channel": channel,
+            "note": note,
+            "status": "open",
+        }
         self._append("handoffs", record)
         return record
 

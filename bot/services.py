@@ -35,7 +35,9 @@ def build_retrieval(settings: Settings) -> Retrieval:
     data_dir.mkdir(parents=True, exist_ok=True)
     store = DocumentStore(data_dir / "kb")
     embedder = build_embedder(
-        settings.embedding_backend, settings.embedding_model, cache_path=data_dir / "cache" / "embeddings.sqlite"
+        settings.embedding_backend,
+        settings.embedding_model,
+        cache_path=data_dir / "cache" / "embeddings.sqlite",
     )
     client = make_client(chroma_url=settings.chroma_url, data_dir=data_dir)
     vectors = VectorIndex(
@@ -67,7 +69,9 @@ def ingest_and_index(
         if show_progress:
             print(f"\r[{files_seen}] {path.name[:60]:<60}", end="", flush=True)
 
-    report = ingest_paths(paths, store=retrieval.store, root=Path(settings.knowledge_dir), prune=prune, on_file=progress)
+    report = ingest_paths(
+        paths, store=retrieval.store, root=Path(settings.knowledge_dir), prune=prune, on_file=progress
+    )
     if show_progress and files_seen:
         print()
     stats = retrieval.index.sync()
@@ -82,6 +86,16 @@ def build_assistant(settings: Settings, retrieval: Retrieval | None = None) -> A
     from bot.sessions import MemorySessionStore
 
     retrieval = retrieval or build_retrieval(settings)
+    rephraser = None
+    if settings.llm_base_url:
+        from bot.rephrase import LlmRephraser
+
+        rephraser = LlmRephraser(
+            base_url=settings.llm_base_url,
+            model=settings.llm_model,
+            api_key=settings.llm_api_key,
+            timeout_s=settings.llm_timeout_s,
+        )
     return Assistant(
         index=retrieval.index,
         clock=make_clock(timezone=settings.timezone, today=settings.today),
@@ -90,4 +104,5 @@ def build_assistant(settings: Settings, retrieval: Retrieval | None = None) -> A
         max_question_chars=settings.max_question_chars,
         min_relevance=settings.min_relevance,
         no_answer_text=settings.no_answer_text,
+        rephraser=rephraser,
     )

@@ -43,9 +43,12 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `applybot serve` listens on.")
     workers: int = Field(1, description="Number of uvicorn worker processes for `applybot serve`.")
     allowed_origins: str = Field(
-        "", description="Comma-separated origins allowed to call the API from a browser (CORS); empty: same origin only."
+        "",
+        description="Comma-separated origins allowed to call the API from a browser (CORS); empty: same origin only.",
     )
-    rate_limit_per_minute: int = Field(30, description="Questions one client may ask per minute before a 429.")
+    rate_limit_per_minute: int = Field(
+        30, description="Questions one client may ask per minute before a 429."
+    )
     max_body_bytes: int = Field(16_384, description="Largest request body the API accepts, in bytes.")
 
     llm_base_url: str = Field("", description="OpenAI-compatible base URL for optional answer rephrasing.")

@@ -44,9 +44,7 @@ def chunk_spans(sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return groups
 
 
-def make_chunks(
-    text: str, *, doc_id: str, paragraphs: list[tuple[int, int, str, int]]
-) -> list[Chunk]:
+def make_chunks(text: str, *, doc_id: str, paragraphs: list[tuple[int, int, str, int]]) -> list[Chunk]:
     """Chunk paragraphs given as (start, end, section path, part) runs of the document text."""
     chunks: list[Chunk] = []
     run: list[tuple[int, int]] = []

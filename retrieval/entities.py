@@ -8,10 +8,25 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from retrieval.model import Contact, Entity
 
-_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "○": 0,
+    "Ｏ": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUM = "〇零○Ｏ一二三四五六七八九十"
 _YEAR = rf"(?P<y>\d{{4}}|[{_CN_NUM}]{{4}})\s*年"
 _MONTH = rf"(?P<m>\d{{1,2}}|[{_CN_NUM}]{{1,3}})\s*月"
@@ -23,7 +38,9 @@ FULL_DATE = re.compile(rf"{_YEAR}\s*{_MONTH}\s*{_DAY}{_TIME}")
 MONTH_DAY = re.compile(rf"(?<![\d年]){_MONTH}\s*{_DAY}{_TIME}")
 RECURRING = re.compile(r"每年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]\s*(?P<before>前|之前|以前)?")
 YEAR_RANGE = re.compile(r"(?P<y1>\d{4})\s*(?:—|–|－|-|~|～|至|到)\s*(?P<y2>\d{4})\s*年")
-YEAR_ONLY = re.compile(r"(?<![\d—–\-~～至到])(?P<y>\d{4})\s*年(?!\s*\d{1,2}\s*月)(?!\s*[〇零一二三四五六七八九十]{1,3}\s*月)")
+YEAR_ONLY = re.compile(
+    r"(?<![\d—–\-~～至到])(?P<y>\d{4})\s*年(?!\s*\d{1,2}\s*月)(?!\s*[〇零一二三四五六七八九十]{1,3}\s*月)"
+)
 TIME_ONLY = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-3])\s*[:：]\s*(?P<mi>[0-5]\d)(?!\d)")
 URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+[A-Za-z0-9/]")
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -80,7 +97,7 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
 
     for m in RECURRING.finditer(text):
         month, day = int(m["m"]), int(m["d"])
-        value = {"month": month, "day": day, "before": bool(m["before"])}
+        value: dict[str, Any] = {"month": month, "day": day, "before": bool(m["before"])}
         entities.append(Entity("recurring_date", m.group(0), m.start(), m.end(), value))
         taken.append((m.start(), m.end()))
 
@@ -90,7 +107,8 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
         iso = _iso(year, chinese_number(m["m"]), chinese_number(m["d"]))
         if iso is None or not free(m.start(), m.end()):
             continue
-        start, end, value = m.start(), m.end(), {"date": iso, "time": _time_value(m["time"])}
+        start, end = m.start(), m.end()
+        value = {"date": iso, "time": _time_value(m["time"])}
         # A range: 2023年9月6日—10月7日, 2026年12月1日至12月15日, 2026年12月1日至2027年1月5日.
         tail = re.match(_RANGE_SEP + rf"(?:{_YEAR}\s*)?(?:{_MONTH}\s*)?{_DAY}{_TIME}", text[end:])
         if tail:
@@ -99,7 +117,7 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
             end_iso = _iso(end_year, end_month, chinese_number(tail["d"]))
             if end_iso and end_iso >= iso:
                 end = end + tail.end()
-                range_value = {"start": iso, "end": end_iso, "time": _time_value(tail["time"])}
+                range_value: dict[str, Any] = {"start": iso, "end": end_iso, "time": _time_value(tail["time"])}
                 entities.append(Entity("date_range", text[start:end], start, end, range_value))
                 taken.append((start, end))
                 last_year = year
@@ -114,7 +132,7 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
         year = _year_before(entities, m.start()) or last_year
         iso = _iso(year, chinese_number(m["m"]), chinese_number(m["d"]))
         if iso:
-            value = {"date": iso, "time": _time_value(m["time"]), "year_inferred": True}
+            value = {"date": iso, "time": _time_value(m["time"]), "year_inferred": True}  # type: ignore[dict-item]
             entities.append(Entity("date", m.group(0), m.start(), m.end(), value))
             taken.append((m.start(), m.end()))
 
@@ -175,7 +193,9 @@ def parse_contacts(text: str) -> list[Contact]:
     phones = [normalize_phone(m.group(0)) for m in PHONE.finditer(text)]
     emails = [m.group(0) for m in EMAIL.finditer(text)]
     rest = EMAIL.sub(" ", PHONE.sub(" ", URL.sub(" ", text)))
-    rest = re.sub(r"(联系人|联系电话|联系方式|电话|手机|邮箱|电子邮箱|e-?mail|咨询)\s*[:：]?", " ", rest, flags=re.I)
+    rest = re.sub(
+        r"(联系人|联系电话|联系方式|电话|手机|邮箱|电子邮箱|e-?mail|咨询)\s*[:：]?", " ", rest, flags=re.I
+    )
     rest = re.sub(r"[（(][^）)]*[）)]", " ", rest).strip(" ，,；;：:、。")
     department = None
     kept: list[str] = []

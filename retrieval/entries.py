@@ -53,7 +53,10 @@ def entries_for_document(doc: Document) -> list[Entry]:
             # The part's header (issuer, number, date) is metadata, not body text: say it in words.
             first_chunk_of_part.add(chunk.part)
             part = doc.parts[chunk.part]
-            facts = [f"发文单位 {part.issuer}" if part.issuer else "", f"文号 {part.doc_number}" if part.doc_number else ""]
+            facts = [
+                f"发文单位 {part.issuer}" if part.issuer else "",
+                f"文号 {part.doc_number}" if part.doc_number else "",
+            ]
             facts.append(f"成文日期 {part.date}" if part.date else "")
             index_text += "\n" + " ".join(f for f in facts if f)
         entries.append(
@@ -94,7 +97,9 @@ def entries_for_document(doc: Document) -> list[Entry]:
                     "row": record.row,
                     "table_id": record.table_id,
                     # Rows that inferred (merged-cell) values were written in: cited with the record.
-                    "context": [rows_text[r] for r in sorted(set(record.inferred_from.values())) if r in rows_text],
+                    "context": [
+                        rows_text[r] for r in sorted(set(record.inferred_from.values())) if r in rows_text
+                    ],
                 },
             )
         )

@@ -55,7 +55,9 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found.extend(
-                p for p in sorted(path.rglob("*")) if p.is_file() and not any(s.startswith(".") for s in p.parts)
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and not any(s.startswith(".") for s in p.parts)
             )
         else:
             found.append(path)

@@ -73,7 +73,9 @@ def load_file(path: Path) -> LoadedFile:
     suffix = path.suffix.lower()
     if suffix not in READERS:
         supported = ", ".join(SUPPORTED_EXTENSIONS)
-        raise UnsupportedFormatError(f"{path.name}: unsupported format '{suffix or '(none)'}' (supported: {supported})")
+        raise UnsupportedFormatError(
+            f"{path.name}: unsupported format '{suffix or '(none)'}' (supported: {supported})"
+        )
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -89,7 +91,9 @@ def load_file(path: Path) -> LoadedFile:
     except IngestError:
         raise
     except Exception as exc:  # a reader library failing on a broken file
-        raise CorruptFileError(f"{path.name}: not a readable {fmt} file ({type(exc).__name__}: {exc})") from exc
+        raise CorruptFileError(
+            f"{path.name}: not a readable {fmt} file ({type(exc).__name__}: {exc})"
+        ) from exc
     if not any(b.text.strip() or any(c.strip() for row in b.rows for c in row) for b in blocks):
         hint = " (a scanned PDF without a text layer?)" if fmt == "pdf" else ""
         raise EmptyDocumentError(f"{path.name}: no text found{hint}")

@@ -187,9 +187,7 @@ class Document:
             parts=parts,
             sections=[Section(**s) for s in data["sections"]],
             chunks=[Chunk(**c) for c in data["chunks"]],
-            tables=[
-                Table(**{**t, "row_spans": [tuple(s) for s in t["row_spans"]]}) for t in data["tables"]
-            ],
+            tables=[Table(**{**t, "row_spans": [tuple(s) for s in t["row_spans"]]}) for t in data["tables"]],
             records=records,
             entities=[Entity(**e) for e in data["entities"]],
             warnings=list(data.get("warnings", [])),

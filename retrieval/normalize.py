@@ -80,7 +80,9 @@ CJK_CLASS = _CJK
 
 # A line break inside a table cell is a wrap: Chinese text, full-width punctuation and digits run on
 # without a space (a phone number wrapped as 027-8758888 / 6 is one number); other words get one.
-_WRAP_NO_SPACE = re.compile(rf"(?<=[{_CJK}\u3000-\u303f\uff00-\uffef\d\-])[ \t]*\n[ \t]*(?=[{_CJK}\u3000-\u303f\uff00-\uffef\d])")
+_WRAP_NO_SPACE = re.compile(
+    rf"(?<=[{_CJK}\u3000-\u303f\uff00-\uffef\d\-])[ \t]*\n[ \t]*(?=[{_CJK}\u3000-\u303f\uff00-\uffef\d])"
+)
 
 
 def join_cell_lines(text: str) -> str:

@@ -11,7 +11,6 @@ from retrieval.model import Document, Table, stable_id
 from retrieval.structure import find_parts, find_sections, heading_rank, join_broken_paragraphs, lay_out
 from retrieval.tables import build_records, looks_like_header
 
-
 # Bump when parsing changes what it produces: stored documents of an older version are parsed again.
 PARSER_VERSION = "4"
 
@@ -84,6 +83,8 @@ def _add_table(
     doc.tables.append(table)
     if headers and not headers[0].startswith("列"):
         row_text = [doc.text[s:e] for s, e in spans]
-        records, warnings = build_records(table, doc_id=doc.doc_id, default_year=default_year, row_text=row_text)
+        records, warnings = build_records(
+            table, doc_id=doc.doc_id, default_year=default_year, row_text=row_text
+        )
         doc.records.extend(records)
         doc.warnings.extend(warnings)

@@ -81,7 +81,9 @@ def check_query(query: str) -> str:
     if not stripped:
         raise InvalidQueryError("the query is empty")
     if len(stripped) > MAX_QUERY_CHARS:
-        raise InvalidQueryError(f"the query is {len(stripped)} characters long; the limit is {MAX_QUERY_CHARS}")
+        raise InvalidQueryError(
+            f"the query is {len(stripped)} characters long; the limit is {MAX_QUERY_CHARS}"
+        )
     return stripped
 
 
@@ -93,7 +95,12 @@ class HybridSearcher:
     """Searches the entries of the knowledge base; built once at start-up and shared."""
 
     def __init__(
-        self, *, entries: dict[str, Entry], vectors: VectorIndex | None, lexical: LexicalIndex, embedder: Embedder
+        self,
+        *,
+        entries: dict[str, Entry],
+        vectors: VectorIndex | None,
+        lexical: LexicalIndex,
+        embedder: Embedder,
     ) -> None:
         self.entries = entries
         self.vectors = vectors
@@ -190,7 +197,9 @@ class HybridSearcher:
         k: int,
     ) -> list[Hit]:
         cosines = np.array(list(dense.values()), dtype=np.float32)
-        mean, spread = (float(cosines.mean()), float(cosines.std()) or 0.01) if len(cosines) > 2 else (0.0, 0.0)
+        mean, spread = (
+            (float(cosines.mean()), float(cosines.std()) or 0.01) if len(cosines) > 2 else (0.0, 0.0)
+        )
         hits: list[Hit] = []
         taken: list[tuple[str, int, int]] = []
         q_tokens = set(self.lexical.tokenizer.tokens(query))

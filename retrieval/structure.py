@@ -15,9 +15,7 @@ from retrieval.entities import find_dates, find_labelled_contacts
 from retrieval.model import Block, Part, Section
 from retrieval.normalize import CJK_CLASS
 
-DOC_NUMBER = re.compile(
-    r"^[\u4e00-\u9fff]{1,12}\s*[〔［\[（(]\s*\d{4}\s*[〕］\]）)]\s*第?\s*\d{1,4}\s*号$"
-)
+DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔［\[（(]\s*\d{4}\s*[〕］\]）)]\s*第?\s*\d{1,4}\s*号$")
 _ATTACHMENT_MARK = re.compile(r"^附\s*件\s*[0-9一二三四五六七八九十]*\s*[:：]?$")
 _ATTACHMENT_LIST = re.compile(r"^附\s*件\s*[:：]\s*(.+)$")
 _ISSUER_SUFFIX = re.compile(r"(?:厅|部|局|委员会|委|办公室|人民政府|政府|大学|学院|研究院|中心|处|院|会)$")
@@ -26,7 +24,9 @@ _DATE_LINE = re.compile(
 )
 _TERMINAL = "。！？；!?;：:"
 _TITLE = re.compile(r"关于.{2,60}(?:通知|意见|办法|决定|方案|公告|通告|函|规定|细则|指南)$")
-_NO_JOIN_START = re.compile(r"^(?:附\s*件|[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]|第[一二三四五六七八九十百\d]+[条章节])")
+_NO_JOIN_START = re.compile(
+    r"^(?:附\s*件|[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]|第[一二三四五六七八九十百\d]+[条章节])"
+)
 
 # Heading patterns, most senior first; the index is the rank.
 HEADING_PATTERNS = [
@@ -140,7 +140,9 @@ def find_parts(placed: list[LaidOutBlock], text: str, *, fallback_title: str) ->
                     break
             title = _title_after(placed, i + 1)
             claimed.update(range(first, i + 2))
-            part = Part(title=title or t, start=placed[first].start, end=0, kind="notice", doc_number=t, issuer=issuer)
+            part = Part(
+                title=title or t, start=placed[first].start, end=0, kind="notice", doc_number=t, issuer=issuer
+            )
             starts.append((first, part))
         elif _ATTACHMENT_MARK.match(t) and i + 1 < n and texts(i + 1) and len(texts(i + 1)) <= 60:
             claimed.update({i, i + 1})
@@ -157,7 +159,7 @@ def find_parts(placed: list[LaidOutBlock], text: str, *, fallback_title: str) ->
         # Text before the first recognised part (or a file with none) is a part of its own.
         title = _first_title(placed) or fallback_title
         starts.insert(0, (0, Part(title=title, start=0, end=0, kind="text")))
-    for k, (index, part) in enumerate(starts):
+    for k, (_index, part) in enumerate(starts):
         part.end = placed[starts[k + 1][0]].start if k + 1 < len(starts) else len(text)
         _describe_part(part, text)
     return starts

@@ -15,25 +15,75 @@ from retrieval.normalize import normalize_for_search
 FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
     "index": ("序号", "编号", "序"),
     "task": (
-        "重点工作", "重点任务", "任务名称", "任务", "项目名称", "项目类别", "项目", "工作内容", "事项",
-        "类别", "类型", "名称", "专项",
+        "重点工作",
+        "重点任务",
+        "任务名称",
+        "任务",
+        "项目名称",
+        "项目类别",
+        "项目",
+        "工作内容",
+        "事项",
+        "类别",
+        "类型",
+        "名称",
+        "专项",
     ),
     "eligibility": (
-        "申报对象", "申报条件", "申报主体", "申请条件", "申请对象", "申报单位", "申请单位", "对象", "条件",
-        "要求", "资格", "适用范围", "范围",
+        "申报对象",
+        "申报条件",
+        "申报主体",
+        "申请条件",
+        "申请对象",
+        "申报单位",
+        "申请单位",
+        "对象",
+        "条件",
+        "要求",
+        "资格",
+        "适用范围",
+        "范围",
     ),
     "deadline": (
-        "截止时间", "截止日期", "申报截止", "截止", "申报时限", "时限", "期限", "申报时间", "报送时间",
-        "提交时间", "时间", "日期",
+        "截止时间",
+        "截止日期",
+        "申报截止",
+        "截止",
+        "申报时限",
+        "时限",
+        "期限",
+        "申报时间",
+        "报送时间",
+        "提交时间",
+        "时间",
+        "日期",
     ),
     "materials": ("申报材料", "提交材料", "报送材料", "所需材料", "申请材料", "材料"),
     "method": (
-        "申报方式", "报送方式", "提交方式", "受理方式", "申请方式", "申报途径", "报送途径", "申报平台",
-        "方式", "途径", "渠道", "平台",
+        "申报方式",
+        "报送方式",
+        "提交方式",
+        "受理方式",
+        "申请方式",
+        "申报途径",
+        "报送途径",
+        "申报平台",
+        "方式",
+        "途径",
+        "渠道",
+        "平台",
     ),
     "contacts": (
-        "联系人及联系方式", "联系人", "联系方式", "联系电话", "咨询电话", "联系部门", "咨询", "电话",
-        "邮箱", "电子邮箱",
+        "联系人及联系方式",
+        "联系人",
+        "联系方式",
+        "联系电话",
+        "咨询电话",
+        "联系部门",
+        "咨询",
+        "电话",
+        "邮箱",
+        "电子邮箱",
     ),
 }
 
@@ -118,7 +168,9 @@ def build_records(
                 fields["task"] = first
         deadline, deadline_start, deadline_time = read_deadline(fields.get("deadline", ""), default_year)
         if "deadline" in fields and deadline is None:
-            warnings.append(f"table {table.table_id} row {r}: no date understood in deadline '{fields['deadline']}'")
+            warnings.append(
+                f"table {table.table_id} row {r}: no date understood in deadline '{fields['deadline']}'"
+            )
         start, end = table.row_spans[r]
         records.append(
             Record(

@@ -119,7 +119,9 @@ class VectorIndex:
     def count(self) -> int:
         return int(self.collection.count())
 
-    def query(self, vector: np.ndarray, *, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    def query(
+        self, vector: np.ndarray, *, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
         """Return up to k (id, cosine similarity) pairs, best first; raises IndexUnavailableError."""
         try:
             result = self.collection.query(

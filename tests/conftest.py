@@ -49,7 +49,9 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def build_kb(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Callable[..., tuple[Settings, Retrieval]]:
+def build_kb(
+    tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path
+) -> Callable[..., tuple[Settings, Retrieval]]:
     """Return a function that ingests a set of files into a fresh data dir and opens its indexes."""
 
     def build(files: list[Path], name: str) -> tuple[Settings, Retrieval]:

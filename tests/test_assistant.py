@@ -30,7 +30,9 @@ def test_development_set(assistant: Assistant) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("notice", ["university-research-projects-2026.md", "city-community-education-2026.txt"])
+@pytest.mark.parametrize(
+    "notice", ["university-research-projects-2026.md", "city-community-education-2026.txt"]
+)
 def test_notices_of_other_shapes(build_kb: Callable[..., tuple], notice: str) -> None:  # type: ignore[type-arg]
     _, retrieval = build_kb([DATA / "notices" / notice], notice.split(".")[0])
     cases = [c for c in load_jsonl(DATA / "eval_other.jsonl") if c["notice"] == notice]
@@ -142,7 +144,9 @@ def test_instructions_inside_a_question_are_just_text(assistant: Assistant) -> N
     assert "system" not in answer.answer.lower() and "APPLYBOT" not in answer.answer
 
 
-@pytest.mark.parametrize(("question", "message"), [("", "empty"), (" \n ", "empty"), ("问" * 501, "limit is 500")])
+@pytest.mark.parametrize(
+    ("question", "message"), [("", "empty"), (" \n ", "empty"), ("问" * 501, "limit is 500")]
+)
 def test_bad_questions_get_clear_errors(assistant: Assistant, question: str, message: str) -> None:
     with pytest.raises(InvalidQueryError, match=message):
         assistant.ask(question)

@@ -17,7 +17,11 @@ pytestmark = pytest.mark.unit
         ("2023 年 8 月 30 日", "date", {"date": "2023-08-30", "time": None}),
         ("2026年12月20日17:00前", "date", {"date": "2026-12-20", "time": "17:00"}),
         ("2023年9月6日—10月7日", "date_range", {"start": "2023-09-06", "end": "2023-10-07", "time": None}),
-        ("2026年12月1日至2027年1月5日", "date_range", {"start": "2026-12-01", "end": "2027-01-05", "time": None}),
+        (
+            "2026年12月1日至2027年1月5日",
+            "date_range",
+            {"start": "2026-12-01", "end": "2027-01-05", "time": None},
+        ),
         ("每年12月15日前", "recurring_date", {"month": 12, "day": 15, "before": True}),
         ("2023—2025年", "year_range", {"start": 2023, "end": 2025}),
         ("2025年基本实现", "year", {"year": 2025}),
@@ -42,8 +46,14 @@ def test_impossible_dates_are_not_dates() -> None:
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ("职成处万婷、刘长军 027-87588886", [("万婷", "职成处", "027-87588886"), ("刘长军", "职成处", "027-87588886")]),
-        ("高等教育处周婷、马璐， 027-87328007、 027-87588886", [("周婷", "高等教育处", "027-87328007"), ("马璐", "高等教育处", "027-87588886")]),
+        (
+            "职成处万婷、刘长军 027-87588886",
+            [("万婷", "职成处", "027-87588886"), ("刘长军", "职成处", "027-87588886")],
+        ),
+        (
+            "高等教育处周婷、马璐， 027-87328007、 027-87588886",
+            [("周婷", "高等教育处", "027-87328007"), ("马璐", "高等教育处", "027-87588886")],
+        ),
         ("社会科学处 李静怡 0712-6391230 skc@ymlg.edu.cn", [("李静怡", "社会科学处", "0712-6391230")]),
         ("陈思远 0736-2851102", [("陈思远", None, "0736-2851102")]),
     ],
@@ -55,7 +65,12 @@ def test_contact_cells(cell: str, expected: list[tuple[str, str | None, str]]) -
 def test_labelled_contacts_take_the_phone_and_email_that_follow() -> None:
     text = "省教育厅联系人：李娟\n联系电话：027-87328019\n电子邮箱：hbhvte@126.com。"
     [(entity, contact)] = find_labelled_contacts(text)
-    assert (contact.department, contact.name, contact.phone, contact.email) == ("省教育厅", "李娟", "027-87328019", "hbhvte@126.com")
+    assert (contact.department, contact.name, contact.phone, contact.email) == (
+        "省教育厅",
+        "李娟",
+        "027-87328019",
+        "hbhvte@126.com",
+    )
     assert text[entity.start : entity.end] == entity.text
 
 

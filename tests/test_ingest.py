@@ -36,7 +36,9 @@ def test_unchanged_files_are_skipped_and_changed_ones_replaced(tmp_path: Path, k
     assert (len(again.added), len(again.updated), len(again.unchanged)) == (0, 0, 2)
 
     city = knowledge / "city.txt"
-    city.write_text(city.read_text(encoding="utf-8").replace("2027年1月10日前", "2027年1月12日前"), encoding="utf-8")
+    city.write_text(
+        city.read_text(encoding="utf-8").replace("2027年1月10日前", "2027年1月12日前"), encoding="utf-8"
+    )
     changed = ingest_paths([knowledge], store=store, root=knowledge)
     assert changed.updated == ["city.txt"] and changed.unchanged == [SEED.name]
     doc = next(d for d in DocumentStore(tmp_path / "kb").documents() if d.path == "city.txt")
@@ -104,9 +106,20 @@ def test_cli_ingest_and_inspect(cli_env: Path) -> None:
     assert result.exit_code == 0, result.output
     [doc] = json.loads(result.output)["documents"]
     assert (doc["doc_number"], doc["issuer"]) == ("鄂教职成函〔2023〕9号", "湖北省教育厅")
-    assert [r["deadline"] for r in doc["records"]] == ["2023-10-08", "2023-10-25", "2023-10-07", "2023-10-07", "2023-10-07"]
+    assert [r["deadline"] for r in doc["records"]] == [
+        "2023-10-08",
+        "2023-10-25",
+        "2023-10-07",
+        "2023-10-07",
+        "2023-10-07",
+    ]
     assert doc["records"][1]["inferred"] == ["contacts"]
-    assert doc["records"][1]["contacts"][0] == {"name": "万婷", "department": "职成处", "phone": "027-87588886", "email": None}
+    assert doc["records"][1]["contacts"][0] == {
+        "name": "万婷",
+        "department": "职成处",
+        "phone": "027-87588886",
+        "email": None,
+    }
     assert {p["doc_number"] for p in doc["parts"]} >= {"鄂教职成函〔2023〕9号", "教职成函〔2023〕9号"}
 
     human = runner.invoke(app, ["inspect", str(cli_env / SEED.name)])

@@ -22,7 +22,11 @@ def test_three_documents_and_the_attachment_are_parts_with_their_own_metadata(do
     hubei = parts["省教育厅关于积极承接学习型社会建设重点任务的通知"]
     ministry = parts["教育部关于印发《学习型社会建设重点任务》的通知"]
     assert (hubei.doc_number, hubei.issuer) == ("鄂教职成函〔2023〕9号", "湖北省教育厅")
-    assert (ministry.doc_number, ministry.issuer, ministry.date) == ("教职成函〔2023〕9号", "中华人民共和国教育部", "2023-08-30")
+    assert (ministry.doc_number, ministry.issuer, ministry.date) == (
+        "教职成函〔2023〕9号",
+        "中华人民共和国教育部",
+        "2023-08-30",
+    )
     assert "学习型社会建设重点任务" in parts
     assert parts["学习型社会建设重点任务省级申报要求"].kind == "attachment"
     assert "学习型社会建设重点任务省级申报要求" in hubei.attachments
@@ -39,7 +43,13 @@ def test_section_paths_follow_chinese_heading_ranks(doc: Document) -> None:
 
 def test_five_task_records_with_deadlines_and_merged_cells_inferred(doc: Document) -> None:
     records = doc.records
-    assert [r.deadline for r in records] == ["2023-10-08", "2023-10-25", "2023-10-07", "2023-10-07", "2023-10-07"]
+    assert [r.deadline for r in records] == [
+        "2023-10-08",
+        "2023-10-25",
+        "2023-10-07",
+        "2023-10-07",
+        "2023-10-07",
+    ]
     assert [r.task for r in records][:2] == ["加强新时代学习型城市建设", "推进县域社区学习中心建设"]
     by_row = {r.row: r for r in records}
     assert by_row[2].inferred == ["contacts"] and by_row[2].inferred_from == {"contacts": 1}

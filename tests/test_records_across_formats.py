@@ -59,7 +59,10 @@ def expected() -> list[tuple[object, ...]]:
     ids=["docx-merged", "html-rowspan", "pdf-empty-cells", "pdf-merged"],
 )
 def test_same_records_from_every_format(
-    tmp_path: Path, suffix: str, writer: Callable[[Path, list[Block]], Path], expected: list[tuple[object, ...]]
+    tmp_path: Path,
+    suffix: str,
+    writer: Callable[[Path, list[Block]], Path],
+    expected: list[tuple[object, ...]],
 ) -> None:
     path = writer(tmp_path / f"notice{suffix}", seed_table_blocks())
     doc = parse_document(load_file(path), rel_path=path.name)

@@ -53,7 +53,9 @@ def test_recall_on_the_development_set(seed_retrieval: Retrieval) -> None:
         ("三教统愁找谁", "探索三教统筹协同创新路径"),
     ],
 )
-def test_colloquial_traditional_english_and_typos_find_the_row(seed_retrieval: Retrieval, query: str, expect: str) -> None:
+def test_colloquial_traditional_english_and_typos_find_the_row(
+    seed_retrieval: Retrieval, query: str, expect: str
+) -> None:
     hits = seed_retrieval.index.searcher.search(query, k=5).hits
     assert any(expect in h.entry.text for h in hits[:3])
     assert all(0.0 <= h.relevance <= 1.0 for h in hits)
@@ -79,14 +81,18 @@ def test_results_do_not_overlap(seed_retrieval: Retrieval) -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("query", ["😀😀😀", "\x00\x01\x02", "？？？", "<script>alert(1)</script>", "a" * 1500])
+@pytest.mark.parametrize(
+    "query", ["😀😀😀", "\x00\x01\x02", "？？？", "<script>alert(1)</script>", "a" * 1500]
+)
 def test_odd_queries_give_results_or_nothing_never_a_crash(seed_retrieval: Retrieval, query: str) -> None:
     result = seed_retrieval.index.searcher.search(query, k=5)
     assert isinstance(result.hits, list)
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(("query", "message"), [("", "empty"), ("   \n\t", "empty"), ("字" * 100_000, "limit is")])
+@pytest.mark.parametrize(
+    ("query", "message"), [("", "empty"), ("   \n\t", "empty"), ("字" * 100_000, "limit is")]
+)
 def test_unusable_queries_are_refused_clearly(seed_retrieval: Retrieval, query: str, message: str) -> None:
     with pytest.raises(InvalidQueryError, match=message):
         seed_retrieval.index.searcher.search(query)
@@ -207,5 +213,3 @@ def test_chroma_server_mode_and_lexical_fallback_when_it_goes_down(
     chroma_server.start()  # same port, same data: search recovers without a restart of applybot
     recovered = retrieval.index.searcher.search("社区学习中心啥时候截止", k=3)
     assert not recovered.degraded
-
-

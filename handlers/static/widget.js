@@ -201,8 +201,9 @@
     ".ab-cite[aria-expanded=true]{background:#ddf4ff;border-color:#54aeff;}",
     ".ab-num{font-weight:700;margin-right:4px;}",
     ".ab-quote{margin:4px 0 6px;padding:6px 8px;border-left:3px solid #54aeff;background:#f6fbff;font-size:12px;}",
-    ".ab-src{font-weight:600;color:#24292f;margin:0 0 4px;}",
-    ".ab-quote blockquote{margin:0;white-space:pre-wrap;color:#24292f;}",
+    ".ab-src{font-weight:600;color:#24292f;margin:0;}",
+    ".ab-sec{color:#57606a;margin:0 0 4px;}",
+    ".ab-quote blockquote{margin:4px 0 0;white-space:pre-wrap;tab-size:2;color:#24292f;}",
     ".ab-contacts li{margin:2px 0;font-size:13px;}",
     ".ab-contacts a{color:#0b4f9c;}",
     ".ab-rate{display:flex;align-items:center;gap:6px;margin-top:6px;white-space:normal;}",
@@ -341,17 +342,22 @@
           "aria-expanded": "false",
           "aria-controls": quoteId,
         });
+        var title = String(c.title || "");
+        var section = String(c.section || "");
+        // A section path often starts with the document's title: say the title once.
+        if (title && section.indexOf(title + " › ") === 0) section = section.slice(title.length + 3);
+        else if (section === title) section = "";
         button.appendChild(el("span", { class: "ab-num" }, "[" + (i + 1) + "]"));
-        button.appendChild(document.createTextNode(String(c.title || "") + (c.section ? " › " + c.section : "")));
+        button.appendChild(document.createTextNode(title + (section ? " › " + section : "")));
         var quote = el("div", { id: quoteId, class: "ab-quote", hidden: "" });
-        var source = el("p", { class: "ab-src" }, String(c.title || ""));
-        if (c.section) source.appendChild(document.createTextNode(" — " + TEXT.section + "：" + c.section));
-        quote.appendChild(source);
+        quote.appendChild(el("p", { class: "ab-src" }, title));
+        if (section) quote.appendChild(el("p", { class: "ab-sec" }, TEXT.section + "：" + section));
         quote.appendChild(el("blockquote", null, String(c.quote || "")));
         button.addEventListener("click", function () {
           var open = button.getAttribute("aria-expanded") !== "true";
           button.setAttribute("aria-expanded", open ? "true" : "false");
           quote.hidden = !open;
+          if (open && quote.scrollIntoView) quote.scrollIntoView({ block: "nearest" });
         });
         item.appendChild(button);
         item.appendChild(quote);

@@ -14,7 +14,6 @@ from retrieval.normalize import clean_inline, join_cell_lines
 BBox = tuple[float, float, float, float]
 
 
-
 def _cell_text(cell: str | None) -> str:
     """Return a cell's text on one line: a wrap between Chinese characters is no word boundary."""
     if not cell:
