@@ -198,7 +198,7 @@ class Assistant:
         query = text if not (follow_up and task) else f"{task} {text}"
         if carried_content:
             query = f"{query} {' '.join(sorted(carried_content))}"
-        result = self.index.searcher.search(query, k=6)
+        result = self.index.searcher.search(query, k=8)
         if task is None and not applicant and intents[:1] != ["doc_facts"]:
             task = self._task_from_hits(result, intents) or self._task_by_meaning(u)
 
@@ -293,6 +293,9 @@ class Assistant:
     ) -> Draft:
         lang = "en" if u.language == "en" else "zh"
         record = self.view.record_for(task) if task else None
+        if record and not applicant and "list_tasks" in intents:
+            # "X的申请条件有哪些" lists X's conditions, not the tasks.
+            intents = [i for i in intents if i != "list_tasks"]
         content = carried_content or self._content_tokens(u, task)
         if "service_request" in intents:
             return self._escalate("service", record, result, lang, lead=phrase("service", lang))
@@ -338,9 +341,12 @@ class Assistant:
             if scoped:
                 return scoped
             return self._record_fields(record, ["deadline", "method", "contact"], lang, day, content=content)
+        # "Who are the reviewers" asks for people, not for the list of tasks.
+        asks_people = re.search(r"哪些人|谁|\bwho\b", u.normalized) is not None and "eligibility" not in intents
         if (
             "list_tasks" in intents
             and self.view.records_by_task
+            and not asks_people
             and (intents[0] == "list_tasks" or not {*intents} & {"quantity", "doc_facts"})
         ):
             unrelated = {w for w in content if w not in _LIST_NOUNS}
@@ -368,6 +374,9 @@ class Assistant:
             for gram in _grams(normalize_for_search(task)):
                 rest = rest.replace(gram, " ")
         words = {w for w in self.index.searcher.lexical.tokenizer.tokens(rest) if _is_content(w)}
+        if u.language == "en":
+            # English words the notices never use cannot be found in them; their Chinese expansions can.
+            words = {w for w in words if not w.isascii() or w in self.index.searcher._idf}
         if sum(len(w) for w in words) <= 3:
             # Nearly all cue words ('平台账号从哪来'): the cue words are then the content.
             words |= {w for w in self.index.searcher.lexical.tokenizer.tokens(u.expanded) if _is_content(w)}
@@ -647,7 +656,7 @@ class Assistant:
         task: str | None,
     ) -> Draft | None:
         """Answer with the best sentence(s) of the best passages, if they cover what the question asks."""
-        hits = result.hits[:5]
+        hits = result.hits[:8]
         if not hits:
             return None
         q_tokens = set(self.index.searcher.lexical.tokenizer.tokens(u.expanded))
@@ -673,7 +682,7 @@ class Assistant:
                 sentence = doc.text[s:e]
                 cover = self._coverage(content, sentence) if content else self._coverage(q_tokens, sentence)
                 context_cover = self._coverage(content, entry.section + sentence) if content else cover
-                score = cover + 0.3 * context_cover + _type_bonus(intents, sentence) + 0.3 * hit.relevance
+                score = cover + 0.3 * context_cover + _type_bonus(intents, sentence, u) + 0.3 * hit.relevance
                 score += 0.3 * in_task - 0.03 * rank
                 if max(cover, context_cover) >= required or not content:
                     scored.append((score, max(cover, context_cover), hit, s, e))
@@ -705,8 +714,8 @@ class Assistant:
             if close_enough and (s2, e2) != (s, e) and elsewhere:
                 chosen.append((other, s2, e2))
                 break
-        first = self.view.documents[hit.entry.doc_id].text[s:e]
-        if u.yes_no and _PROHIBITION.search(first):
+        said = " ".join(self.view.documents[h.entry.doc_id].text[a:b] for h, a, b in chosen)
+        if u.yes_no and _PROHIBITION.search(said):
             # The notice rules it out in so many words.
             draft.lines.append("No." if lang == "en" else "不可以。")
         for chosen_hit, cs, ce in chosen:
@@ -961,11 +970,16 @@ def _has_type(kind: str, text: str) -> bool:
     return True
 
 
-def _type_bonus(intents: list[str], sentence: str) -> float:
+def _type_bonus(intents: list[str], sentence: str, u: Understanding) -> float:
     """Prefer sentences that hold the kind of fact the question asks for."""
     bonus = 0.0
-    if "deadline" in intents and find_dates(sentence):
+    dates = find_dates(sentence)
+    if "deadline" in intents and dates:
         bonus += 0.3
+    if ("每年" in u.normalized or "annual" in u.normalized) and any(d.kind == "recurring_date" for d in dates):
+        bonus += 0.3
+    if u.yes_no and _PROHIBITION.search(sentence):
+        bonus += 0.25  # a yes/no question is best answered by the sentence that allows or forbids
     if "quantity" in intents and re.search(r"\d", sentence):
         bonus += 0.3
     if "contact" in intents and PHONE.search(sentence):

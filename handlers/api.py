@@ -8,12 +8,14 @@ calls one service and formats the output; errors leave as JSON `{"error": messag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
 import os
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -306,6 +308,19 @@ def _rate_limit(request: Request) -> None:
         raise RateLimitedError(wait)
 
 
+class SessionLocks:
+    """Striped locks: two questions in the same session are answered one after the other."""
+
+    def __init__(self, stripes: int = 64) -> None:
+        self._locks = [threading.Lock() for _ in range(stripes)]
+        self._none = contextlib.nullcontext()
+
+    def for_session(self, session_id: str | None) -> contextlib.AbstractContextManager[Any]:
+        if session_id is None:
+            return self._none  # a new session: nobody else can hold it yet
+        return self._locks[zlib.crc32(session_id.encode()) % len(self._locks)]
+
+
 # -- the app ---------------------------------------------------------------------------------------
 
 
@@ -350,7 +365,7 @@ def create_app(settings: Settings, *, assistant: Any = None, journal: Journal | 
     app.state.settings = settings
     app.state.metrics = metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.ask_lock = threading.Lock()
+    app.state.session_locks = SessionLocks()
 
     # Outermost last: CORS headers go on every answer, 413s included; metrics see every status.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -403,9 +418,9 @@ def _add_routes(app: FastAPI) -> None:
     state = app.state
 
     def ask(body: AskRequest) -> tuple[dict[str, Any], float]:
-        """Answer in a worker thread; one question at a time, so a session's context is never raced."""
+        """Answer in a worker thread; one question at a time per session, so its context is never raced."""
         started = time.perf_counter()
-        with state.ask_lock:
+        with state.session_locks.for_session(body.session_id):
             answer = state.assistant.ask(body.question, session_id=body.session_id)
         latency_ms = (time.perf_counter() - started) * 1000
         data: dict[str, Any] = answer.to_dict()

@@ -16,7 +16,9 @@ from functools import lru_cache
 _TAG = re.compile(r"<[^<>]{1,500}>")
 _EMPHASIS = re.compile(r"(\*\*|__)")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \u3000]+(?=[{_CJK}])")
+# A PDF puts ASCII spaces between Chinese characters ('教育 部'); an ideographic space (U+3000) is the
+# author's own separator ('王晓燕　电话') and is kept as one space.
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}]) +(?=[{_CJK}])")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 

@@ -456,3 +456,17 @@ def test_without_allowed_origins_no_cross_origin_call_is_allowed(client: TestCli
     assert "access-control-allow-origin" not in response.headers
     cross = client.post("/api/ask", json={"question": DEADLINE_Q}, headers={"Origin": "https://any.example"})
     assert "access-control-allow-origin" not in cross.headers
+
+
+def test_concurrent_questions_are_all_answered(client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = ask(client, DEADLINE_Q).json()["session_id"]
+    questions = [(DEADLINE_Q, None), ("那联系人呢？", first), (DEADLINE_Q, None), ("那联系人呢？", first)]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda q: ask(client, q[0], **({"session_id": q[1]} if q[1] else {})), questions)
+        )
+    assert [a.status_code for a in answers] == [200] * 4
+    assert "2023年10月25日" in answers[0].json()["answer"] and "2023年10月25日" in answers[2].json()["answer"]
+    assert "万婷" in answers[1].json()["answer"] and "万婷" in answers[3].json()["answer"]

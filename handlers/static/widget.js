@@ -158,6 +158,30 @@
     });
   }
 
+  // Icons are drawn, not typed: no emoji font is needed.
+  var ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    up:
+      "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59" +
+      "C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    down:
+      "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32" +
+      "c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z",
+  };
+
+  function icon(d) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "ab-icon");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
+  }
+
   var uid = 0;
   function nextId(prefix) {
     uid += 1;
@@ -178,7 +202,8 @@
     "height:52px;padding:0 20px 0 16px;border:0;border-radius:26px;background:#b3261e;color:#fff;",
     "font-size:16px;font-weight:600;box-shadow:0 4px 16px rgba(0,0,0,.25);}",
     ".ab-launcher:hover{background:#8c1d18;}",
-    ".ab-launcher svg{width:22px;height:22px;fill:currentColor;}",
+    ".ab-icon{display:block;width:16px;height:16px;fill:currentColor;}",
+    ".ab-launcher .ab-icon{width:22px;height:22px;}",
     ".ab-panel{position:fixed;right:20px;bottom:84px;z-index:2147483001;display:flex;flex-direction:column;",
     "width:380px;height:min(600px,calc(100vh - 104px));background:#fff;border-radius:12px;overflow:hidden;",
     "box-shadow:0 8px 32px rgba(0,0,0,.28);border:1px solid #d0d7de;}",
@@ -207,8 +232,9 @@
     ".ab-contacts li{margin:2px 0;font-size:13px;}",
     ".ab-contacts a{color:#0b4f9c;}",
     ".ab-rate{display:flex;align-items:center;gap:6px;margin-top:6px;white-space:normal;}",
-    ".ab-rbtn{border:1px solid #d0d7de;background:#fff;border-radius:6px;padding:1px 8px;font-size:14px;}",
-    ".ab-rbtn[aria-pressed=true]{background:#ddf4ff;border-color:#54aeff;}",
+    ".ab-rbtn{display:flex;align-items:center;border:1px solid #d0d7de;background:#fff;color:#57606a;border-radius:6px;padding:4px 9px;}",
+    ".ab-rbtn:hover:not(:disabled){color:#0b4f9c;border-color:#54aeff;}",
+    ".ab-rbtn[aria-pressed=true]{background:#ddf4ff;border-color:#54aeff;color:#0b4f9c;}",
     ".ab-rbtn:disabled{cursor:default;opacity:.75;}",
     ".ab-rbtn[aria-pressed=true]:disabled{opacity:1;}",
     ".ab-thanks{font-size:12px;color:#57606a;}",
@@ -255,14 +281,7 @@
       "aria-controls": "ab-panel",
       "aria-haspopup": "dialog",
     });
-    var svgNS = "http://www.w3.org/2000/svg";
-    var icon = document.createElementNS(svgNS, "svg");
-    icon.setAttribute("viewBox", "0 0 24 24");
-    icon.setAttribute("aria-hidden", "true");
-    var path = document.createElementNS(svgNS, "path");
-    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
-    icon.appendChild(path);
-    launcher.appendChild(icon);
+    launcher.appendChild(icon(ICONS.chat));
     launcher.appendChild(el("span", { "aria-hidden": "true" }, TEXT.launcher));
 
     var panel = el("section", {
@@ -396,8 +415,10 @@
     function renderRating(container, message) {
       if (!message.message_id) return;
       var row = el("div", { class: "ab-rate" });
-      var up = el("button", { type: "button", class: "ab-rbtn", "aria-label": TEXT.helpful, title: TEXT.helpful }, "👍");
-      var down = el("button", { type: "button", class: "ab-rbtn", "aria-label": TEXT.unhelpful, title: TEXT.unhelpful }, "👎");
+      var up = el("button", { type: "button", class: "ab-rbtn", "aria-label": TEXT.helpful, title: TEXT.helpful });
+      var down = el("button", { type: "button", class: "ab-rbtn", "aria-label": TEXT.unhelpful, title: TEXT.unhelpful });
+      up.appendChild(icon(ICONS.up));
+      down.appendChild(icon(ICONS.down));
       var thanks = el("span", { class: "ab-thanks", role: "status" });
       function show() {
         up.setAttribute("aria-pressed", message.rating === "up" ? "true" : "false");
