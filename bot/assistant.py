@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 KNOWN_ALIASES = frozenset(normalize_for_search(a) for aliases in APPLICANT_TYPES.values() for a in aliases)
 _PROHIBITION = re.compile(r"不得|不能|不可|不予|不允许|不再|禁止|严禁|不受理")
+_TAG = re.compile(r"<[^<>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PRONOUN = re.compile(r"(它|这个|那个|该任务|这项|那项|这一项|\bit\b|\bthat\b|\bthis\b|\bthey\b)")
 _MONEY = re.compile(r"\d[\d,.]*\s*(?:万元|元|万|亿元|yuan|rmb)", re.I)
@@ -176,6 +177,16 @@ class Assistant:
         context = self.sessions.get(session_id)
         u = understand(text)
         day = today or self.clock.today()
+        if not re.search(r"[\w]", _TAG.sub("", u.normalized)):
+            # Nothing to look up ('😀😀', '？？？'): ask again instead of filling the staff queue.
+            return self._finish(
+                Draft(lines=[phrase("ask_in_words", "en" if u.language == "en" else "zh")], confidence=0.0),
+                u,
+                [],
+                None,
+                session_id,
+                SearchResult([]),
+            )
 
         task = self.view.matcher.match(u.expanded)
         elliptical = self._is_elliptical(u, task)
@@ -231,10 +242,12 @@ class Assistant:
             raise InvalidQueryError("the question must be text")
         text = _CONTROL.sub(" ", question).strip()
         if not text:
-            raise InvalidQueryError("the question is empty")
+            raise InvalidQueryError("the question is empty", code="empty")
         if len(text) > self.max_question_chars:
             raise InvalidQueryError(
-                f"the question is {len(text)} characters long; the limit is {self.max_question_chars}"
+                f"the question is {len(text)} characters long; the limit is {self.max_question_chars}",
+                code="too_long",
+                limit=self.max_question_chars,
             )
         return text
 
@@ -342,7 +355,9 @@ class Assistant:
                 return scoped
             return self._record_fields(record, ["deadline", "method", "contact"], lang, day, content=content)
         # "Who are the reviewers" asks for people, not for the list of tasks.
-        asks_people = re.search(r"哪些人|谁|\bwho\b", u.normalized) is not None and "eligibility" not in intents
+        asks_people = (
+            re.search(r"哪些人|谁|\bwho\b", u.normalized) is not None and "eligibility" not in intents
+        )
         if (
             "list_tasks" in intents
             and self.view.records_by_task
@@ -976,7 +991,9 @@ def _type_bonus(intents: list[str], sentence: str, u: Understanding) -> float:
     dates = find_dates(sentence)
     if "deadline" in intents and dates:
         bonus += 0.3
-    if ("每年" in u.normalized or "annual" in u.normalized) and any(d.kind == "recurring_date" for d in dates):
+    if ("每年" in u.normalized or "annual" in u.normalized) and any(
+        d.kind == "recurring_date" for d in dates
+    ):
         bonus += 0.3
     if u.yes_no and _PROHIBITION.search(sentence):
         bonus += 0.25  # a yes/no question is best answered by the sentence that allows or forbids

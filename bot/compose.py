@@ -122,6 +122,10 @@ PHRASES: dict[str, dict[str, str]] = {
     "docfacts": {"zh": "《{title}》{facts}。", "en": "{title}: {facts}."},
     "list_matching": {"zh": "符合的任务有 {n} 项：", "en": "{n} task(s) match:"},
     "contact_tasks": {"zh": "{who} 负责 {n} 项任务：{tasks}。", "en": "{who} handles {n} task(s): {tasks}."},
+    "ask_in_words": {
+        "zh": "请用文字描述您的问题，例如：某项任务什么时候截止？需要哪些材料？找谁咨询？",
+        "en": "Please type your question in words, e.g. when is the deadline, which materials, whom to contact?",
+    },
     "general_contact": {"zh": "通知的总联系人：{who}。", "en": "General contact of the notice: {who}."},
     "escalate_contact": {"zh": "可以联系：{who}。", "en": "Please contact: {who}."},
     "no_answer_en": {"en": "The notice does not answer this question."},

@@ -33,9 +33,17 @@ class CorruptFileError(IngestError):
 
 
 class InvalidQueryError(ApplybotError):
-    """A question or query cannot be processed (empty, too long, no content)."""
+    """A question or query cannot be processed (empty, too long, no content).
+
+    `code` names the problem for clients that show their own wording; `limit` is the limit broken.
+    """
 
     http_status = 422
+
+    def __init__(self, message: str, *, code: str = "invalid", limit: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.limit = limit
 
 
 class IndexUnavailableError(ApplybotError):

@@ -202,9 +202,7 @@ def group_questions(
     by_text: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         by_text.setdefault(_normalized(str(item.get("question", ""))), []).append(item)
-    texts = sorted(
-        by_text, key=lambda t: (-len(by_text[t]), -_latest(by_text[t]).timestamp(), t)
-    )
+    texts = sorted(by_text, key=lambda t: (-len(by_text[t]), -_latest(by_text[t]).timestamp(), t))
     if not texts:
         return []
     vectors = _embed(embedder, [by_text[t][0]["question"] for t in texts])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections import OrderedDict
@@ -42,7 +43,8 @@ class MemorySessionStore:
             item = self._data.get(session_id)
             if item is None or time.monotonic() - item[0] > self._ttl:
                 return SessionContext()
-            return item[1]
+            # A copy: two questions of one session in flight must not edit the same object.
+            return copy.deepcopy(item[1])
 
     def put(self, session_id: str, context: SessionContext) -> None:
         context.turns = context.turns[-6:]

@@ -330,6 +330,7 @@ class Understanding:
 
 def detect_language(text: str) -> str:
     """Return 'en' for a question mostly in English words, 'zh-Hant' for Traditional characters, else 'zh-Hans'."""
+    text = re.sub(r"<[^<>]*>", " ", text)  # markup in a question says nothing about its language
     english_words = re.findall(r"[A-Za-z]{2,}", text)
     cjk = re.findall(f"[{CJK_CLASS}]", text)
     # A quoted Chinese task name inside an English sentence keeps the question English.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import json
 import logging
 import math
@@ -25,7 +26,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -342,6 +343,26 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "invalid request: " + "; ".join(parts)
 
 
+def render_demo_page(assistant: Any) -> str:
+    """Fill the demo page from the knowledge base (nothing about a notice is written in the page itself)."""
+    view = assistant.view
+    docs = sorted(view.documents.values(), key=lambda d: d.path)
+    first = docs[0].parts[0] if docs and docs[0].parts else None
+    title = first.title if first else "申报咨询"
+    subtitle = " · ".join(x for x in ((first.doc_number, first.issuer) if first else ()) if x)
+    rows = []
+    for record in view.all_records():
+        cells = (record.task, record.fields.get("eligibility", ""), record.fields.get("deadline", ""))
+        rows.append("      <tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    records = view.all_records()
+    example = f"{records[0].task}什么时候截止？" if records else "申报什么时候截止？"
+    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    values = {"title": title, "subtitle": subtitle, "example": example}
+    for key, value in values.items():
+        page = page.replace("{{" + key + "}}", html.escape(value))
+    return page.replace("{{rows}}", "\n".join(rows) or '      <tr><td colspan="3">（知识库为空）</td></tr>')
+
+
 def create_app(settings: Settings, *, assistant: Any = None, journal: Journal | None = None) -> FastAPI:
     """Build the API app; the assistant and journal are built in the lifespan unless given."""
 
@@ -504,8 +525,8 @@ def _add_routes(app: FastAPI) -> None:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
-    async def demo_page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+    async def demo_page(request: Request) -> HTMLResponse:
+        return HTMLResponse(render_demo_page(request.app.state.assistant))
 
     @app.get("/widget.js", include_in_schema=False)
     async def widget() -> FileResponse:

@@ -14,7 +14,6 @@ the arguments, else from `request.app.state.store`, `.assistant` and `.ask_lock`
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
 import hmac
@@ -36,7 +35,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -237,9 +236,9 @@ class StaffPages:
             return str(value)
         return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
-    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         staff: Staff | None = context.pop("staff", None)
-        html = self.env.get_template(name).render(
+        html = self.env.get_template(template).render(
             staff=staff,
             csrf=staff.csrf if staff else None,
             path=request.url.path,
@@ -247,25 +246,19 @@ class StaffPages:
         )
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
-    def html_route(
-        self, fn: Callable[..., Awaitable[Response]]
-    ) -> Callable[..., Awaitable[Response]]:
+    def html_route(self, fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
         @functools.wraps(fn)
         async def wrapper(request: Request, **kwargs: Any) -> Response:
             try:
                 return await fn(request, **kwargs)
             except Refused as exc:
-                if exc.status == 303:
-                    return RedirectResponse(exc.headers["Location"], status_code=303, headers=SECURITY_HEADERS)
-                return self.render(
-                    request, "error.html", status=exc.status, message=exc.message
-                ) if exc.status != 401 else self._login_redirect(request, exc)
+                if exc.status == 401:
+                    return self._login_redirect(request, exc)
+                return self.render(request, "error.html", status=exc.status, message=exc.message)
 
         return wrapper
 
-    def json_route(
-        self, fn: Callable[..., Awaitable[Any]]
-    ) -> Callable[..., Awaitable[Response]]:
+    def json_route(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Response]]:
         @functools.wraps(fn)
         async def wrapper(request: Request, **kwargs: Any) -> Response:
             try:
@@ -283,7 +276,9 @@ class StaffPages:
         if request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(
-                f"{COOKIE_PATH}/login?{urlencode({'next': target})}", status_code=303, headers=SECURITY_HEADERS
+                f"{COOKIE_PATH}/login?{urlencode({'next': target})}",
+                status_code=303,
+                headers=SECURITY_HEADERS,
             )
         return self.render(request, "error.html", status=401, message=exc.message)
 
@@ -327,7 +322,9 @@ class StaffPages:
         self.check_csrf(request, staff, _text(form, "csrf_token"))
         return staff, form
 
-    async def audit(self, request: Request, staff: str, action: str, target: str | None = None, **detail: Any) -> None:
+    async def audit(
+        self, request: Request, staff: str, action: str, target: str | None = None, **detail: Any
+    ) -> None:
         try:
             await run_in_threadpool(self.store(request).audit, staff, action, target, **detail)
         except Exception:
@@ -351,7 +348,10 @@ class StaffPages:
         r.add_api_route("/queue/status", html(self.queue_status), methods=["POST"], include_in_schema=False)
         r.add_api_route("/queue/answer", html(self.queue_answer), methods=["POST"], include_in_schema=False)
         r.add_api_route(
-            "/handoffs/{handoff_id}/reply", html(self.handoff_reply), methods=["POST"], include_in_schema=False
+            "/handoffs/{handoff_id}/reply",
+            html(self.handoff_reply),
+            methods=["POST"],
+            include_in_schema=False,
         )
         r.add_api_route("/faq", html(self.faq_page), methods=["GET"], include_in_schema=False)
         r.add_api_route("/faq/new", html(self.faq_new), methods=["POST"], include_in_schema=False)
@@ -386,7 +386,9 @@ class StaffPages:
         return RedirectResponse(f"{COOKIE_PATH}/queue", status_code=303)
 
     async def login_form(self, request: Request) -> Response:
-        return self._login_page(request, status=200, error=None, name="", next_url=request.query_params.get("next"))
+        return self._login_page(
+            request, status=200, error=None, name="", next_url=request.query_params.get("next")
+        )
 
     def _login_page(
         self, request: Request, *, status: int, error: str | None, name: str, next_url: str | None
@@ -426,7 +428,7 @@ class StaffPages:
             response = self._login_page(
                 request,
                 status=429,
-                error=f"Too many failed sign-ins; try again in {int(wait) + 1} seconds.",
+                error=f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。",
                 name=name,
                 next_url=next_url,
             )
@@ -441,7 +443,7 @@ class StaffPages:
             self.limiter.fail(keys)
             await self.audit(request, name or "?", "login_failed", client)
             return self._login_page(
-                request, status=401, error="Wrong name or password.", name=name, next_url=next_url
+                request, status=401, error="用户名或密码错误。", name=name, next_url=next_url
             )
         self.limiter.forget(f"user:{name.lower()}")
         token, _ = await run_in_threadpool(store.start_staff_session, user)
@@ -461,7 +463,9 @@ class StaffPages:
 
     async def logout(self, request: Request) -> Response:
         staff, _ = await self.staff_form(request)
-        await run_in_threadpool(self.store(request).end_staff_session, request.cookies.get(SESSION_COOKIE, ""))
+        await run_in_threadpool(
+            self.store(request).end_staff_session, request.cookies.get(SESSION_COOKIE, "")
+        )
         await self.audit(request, staff.name, "logout")
         response = RedirectResponse(f"{COOKIE_PATH}/login", status_code=303, headers=SECURITY_HEADERS)
         response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax")
@@ -513,7 +517,9 @@ class StaffPages:
         if status not in REVIEW_STATUSES or not ids:
             raise Refused(422, "choose a status and at least one question")
         count = await run_in_threadpool(self.store(request).set_review_status, ids, status, actor=staff.name)
-        await self.audit(request, staff.name, "review_status", f"{count} messages", status=status, message_ids=ids)
+        await self.audit(
+            request, staff.name, "review_status", f"{count} messages", status=status, message_ids=ids
+        )
         return RedirectResponse(_safe_next(_text(form, "back"), "/staff/queue"), status_code=303)
 
     async def queue_answer(self, request: Request) -> Response:
@@ -603,37 +609,45 @@ class StaffPages:
         assistant = self.assistant(request)
         try:
             return edit_faq(
-                self.store(request), assistant.index, assistant, faq_id, author=staff.name, lock=self.lock(request), **changes
+                self.store(request),
+                assistant.index,
+                assistant,
+                faq_id,
+                author=staff.name,
+                lock=self.lock(request),
+                **changes,
             )
         except KeyError as exc:
             raise Refused(404, f"no FAQ entry {faq_id}") from exc
         except ValueError as exc:
             raise Refused(422, str(exc)) from exc
 
-    async def faq_edit(self, request: Request, faq_id: int) -> Response:
+    async def faq_edit(self, request: Request, faq_id: str) -> Response:
         staff, form = await self.staff_form(request)
+        number = _faq_number(faq_id)
         questions = _lines(_text(form, "questions"))
         item = await run_in_threadpool(
             self._edit,
             request,
             staff,
-            faq_id,
+            number,
             questions=questions,
             answer=_text(form, "answer"),
             source=_text(form, "source")[:500],
         )
-        await self.audit(request, staff.name, "faq_edit", f"faq {faq_id}", questions=item["questions"])
-        return RedirectResponse(f"{COOKIE_PATH}/faq#faq-{faq_id}", status_code=303)
+        await self.audit(request, staff.name, "faq_edit", f"faq {number}", questions=item["questions"])
+        return RedirectResponse(f"{COOKIE_PATH}/faq#faq-{number}", status_code=303)
 
-    async def faq_status(self, request: Request, faq_id: int) -> Response:
+    async def faq_status(self, request: Request, faq_id: str) -> Response:
         staff, form = await self.staff_form(request)
+        number = _faq_number(faq_id)
         status = _text(form, "status")
         if status not in FAQ_STATUSES:
             raise Refused(422, "unknown FAQ status")
-        await run_in_threadpool(self._edit, request, staff, faq_id, status=status)
+        await run_in_threadpool(self._edit, request, staff, number, status=status)
         action = "faq_retire" if status == "retired" else "faq_restore"
-        await self.audit(request, staff.name, action, f"faq {faq_id}")
-        return RedirectResponse(f"{COOKIE_PATH}/faq?status={status}#faq-{faq_id}", status_code=303)
+        await self.audit(request, staff.name, action, f"faq {number}")
+        return RedirectResponse(f"{COOKIE_PATH}/faq?status={status}#faq-{number}", status_code=303)
 
     # -- knowledge --
 
@@ -651,7 +665,10 @@ class StaffPages:
             for d in docs
         ]
 
-    async def knowledge_page(self, request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    async def knowledge_page(self, request: Request) -> Response:
+        return await self._knowledge(request)
+
+    async def _knowledge(self, request: Request, *, error: str | None = None, status: int = 200) -> Response:
         staff = await self.who(request)
         documents = await run_in_threadpool(self._documents, request)
         return self.render(
@@ -676,12 +693,10 @@ class StaffPages:
         self.check_csrf(request, staff, _text(form, "csrf_token"))
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return await self.knowledge_page(request, error="Choose a file to upload.", status=422)
+            return await self._knowledge(request, error="请选择要上传的文件。", status=422)
         name = _safe_filename(upload.filename)
         if Path(name).suffix.lower() not in UPLOAD_FORMATS:
-            return await self.knowledge_page(
-                request, error=f"{name}: not a notice format applybot reads.", status=415
-            )
+            return await self._knowledge(request, error=f"{name}：不支持的文件格式。", status=415)
         upload_id = secrets.token_hex(16)
         folder = self.uploads_dir / upload_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -693,9 +708,9 @@ class StaffPages:
                 if size > self.max_upload_bytes:
                     fh.close()
                     shutil.rmtree(folder, ignore_errors=True)
-                    return await self.knowledge_page(
+                    return await self._knowledge(
                         request,
-                        error=f"{name}: larger than {self.max_upload_bytes // (1024 * 1024)} MB.",
+                        error=f"{name}：超过 {self.max_upload_bytes // (1024 * 1024)} MB。",
                         status=413,
                     )
                 fh.write(chunk)
@@ -704,7 +719,7 @@ class StaffPages:
         except Exception as exc:
             shutil.rmtree(folder, ignore_errors=True)
             await self.audit(request, staff.name, "upload_rejected", name, error=str(exc)[:500])
-            return await self.knowledge_page(request, error=f"{exc}", status=422)
+            return await self._knowledge(request, error=f"{exc}", status=422)
         existing = (Path(self.settings.knowledge_dir) / name).exists()
         await self.audit(request, staff.name, "upload_preview", name, upload_id=upload_id, bytes=size)
         return self.render(
@@ -768,7 +783,9 @@ class StaffPages:
         store = self.store(request)
         stats = await run_in_threadpool(store.stats, days=days, low_confidence=self.low_confidence)
         groups = await run_in_threadpool(
-            self._queue, request, {"status": "open", "channel": None, "intent": None, "task": None, "since": None, "until": None}
+            self._queue,
+            request,
+            {"status": "open", "channel": None, "intent": None, "task": None, "since": None, "until": None},
         )
         unanswered = [g for g in groups if g["escalated"]][:10]
         feedback = await run_in_threadpool(store.recent_feedback, limit=20)
@@ -810,7 +827,9 @@ class StaffPages:
         entries = await run_in_threadpool(self.store(request).faq_entries, status=None)
         await self.audit(request, staff.name, "export", "faq.csv")
         columns = ["id", "questions", "answer", "source", "author", "status", "created_at", "updated_at"]
-        rows = ([(" | ".join(e["questions"]) if c == "questions" else e.get(c)) for c in columns] for e in entries)
+        rows = (
+            [(" | ".join(e["questions"]) if c == "questions" else e.get(c)) for c in columns] for e in entries
+        )
         return _csv_response("applybot-faq.csv", columns, rows)
 
     # -- JSON twins --
@@ -826,7 +845,9 @@ class StaffPages:
     async def api_stats(self, request: Request) -> Any:
         await self.who(request, api=True)
         days = _int(request.query_params.get("days"), 30, 1, 365)
-        return await run_in_threadpool(self.store(request).stats, days=days, low_confidence=self.low_confidence)
+        return await run_in_threadpool(
+            self.store(request).stats, days=days, low_confidence=self.low_confidence
+        )
 
     async def api_faq_list(self, request: Request) -> Any:
         await self.who(request, api=True)
@@ -854,18 +875,23 @@ class StaffPages:
         item = await run_in_threadpool(
             self._publish, request, staff, questions, body.answer, body.source, body.resolves
         )
-        await self.audit(request, staff.name, "faq_create", f"faq {item['id']}", questions=questions, via=staff.via)
+        await self.audit(
+            request, staff.name, "faq_create", f"faq {item['id']}", questions=questions, via=staff.via
+        )
         return JSONResponse({**item, "indexed": True}, status_code=201, headers={"Cache-Control": "no-store"})
 
-    async def api_faq_edit(self, request: Request, faq_id: int) -> Any:
+    async def api_faq_edit(self, request: Request, faq_id: str) -> Any:
         staff = await self.who(request, api=True)
         self.check_csrf(request, staff, None)
+        number = _faq_number(faq_id)
         body: FaqPatch = await self._json(request, FaqPatch)
         if body.status is not None and body.status not in FAQ_STATUSES:
             raise Refused(422, f"status must be one of {', '.join(FAQ_STATUSES)}")
         changes = body.model_dump(exclude_none=True)
-        item = await run_in_threadpool(self._edit, request, staff, faq_id, **changes)
-        await self.audit(request, staff.name, "faq_edit", f"faq {faq_id}", changes=sorted(changes), via=staff.via)
+        item = await run_in_threadpool(self._edit, request, staff, number, **changes)
+        await self.audit(
+            request, staff.name, "faq_edit", f"faq {number}", changes=sorted(changes), via=staff.via
+        )
         return item
 
     async def api_queue_status(self, request: Request) -> Any:
@@ -901,6 +927,12 @@ def _ids(form: FormData) -> list[str]:
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()][:50]
+
+
+def _faq_number(value: str) -> int:
+    if not value.isdigit() or len(value) > 12:
+        raise Refused(404, "no such FAQ entry")
+    return int(value)
 
 
 def _day(value: str | None) -> date | None:
@@ -1036,7 +1068,3 @@ def _csv_response(filename: str, columns: list[str], rows: Any) -> StreamingResp
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-with contextlib.suppress(Exception):  # keep mypy's view of the module simple
-    del Iterator.__class_getitem__  # type: ignore[attr-defined]

@@ -119,7 +119,8 @@ class TelegramConfig:
             webhook_secret=str(getattr(settings, "telegram_webhook_secret", "") or ""),
             rate_limit_per_minute=int(
                 getattr(settings, "telegram_rate_limit_per_minute", None)
-                or getattr(settings, "rate_limit_per_minute", 20)
+                or getattr(settings, "rate_limit_per_minute", None)
+                or 20
             ),
             data_dir=Path(getattr(settings, "data_dir", ".applybot")),
         )
@@ -693,7 +694,9 @@ class TelegramBot:
             data = await asyncio.to_thread(self._ask, question, f"tg-{chat.id}")
         except InvalidQueryError:
             too_long = len(question.strip()) > limit
-            text = TEXT["too_long"].format(n=len(question.strip()), limit=limit) if too_long else TEXT["empty"]
+            text = (
+                TEXT["too_long"].format(n=len(question.strip()), limit=limit) if too_long else TEXT["empty"]
+            )
             await self._send(context, chat.id, esc(text), reply_to=reply_to)
             return
         self._remember(data)
@@ -805,9 +808,7 @@ class TelegramBot:
         sender = _Sender.of(update)
         chat_id = sender.chat_id
         if self.handoffs.is_open(chat_id):
-            await self._send(
-                context, chat_id, esc(TEXT["handoff_already"]), markup=close_keyboard(chat_id)
-            )
+            await self._send(context, chat_id, esc(TEXT["handoff_already"]), markup=close_keyboard(chat_id))
             return
         record = await asyncio.to_thread(
             self.journal.handoff, session_id=f"tg-{chat_id}", channel=CHANNEL, note=question
@@ -859,7 +860,9 @@ class TelegramBot:
         thread = self.handoffs.thread(sender.chat_id)
         head = thread.get("staff_message_id") if thread else None
         mark = "（已编辑）" if edited else ""
-        body = f"💬 <b>{esc(sender.name)}</b>（chat id <code>{sender.chat_id}</code>）{esc(mark)}：\n{esc(text)}"
+        body = (
+            f"💬 <b>{esc(sender.name)}</b>（chat id <code>{sender.chat_id}</code>）{esc(mark)}：\n{esc(text)}"
+        )
         assert self.staff_chat_id is not None
         sent = await self._send(context, self.staff_chat_id, body, reply_to=head)
         for message in sent:
@@ -933,9 +936,7 @@ class TelegramBot:
             return
         if self.staff_chat_id is not None:
             note = f"✅ 已结束与 {thread['applicant']} 的人工对话（{by}）。"
-            await self._send(
-                context, self.staff_chat_id, esc(note), reply_to=thread.get("staff_message_id")
-            )
+            await self._send(context, self.staff_chat_id, esc(note), reply_to=thread.get("staff_message_id"))
         await self._send(context, chat_id, esc(TEXT["handoff_closed"]))
 
     # -- errors -----------------------------------------------------------------------------------------
@@ -949,7 +950,9 @@ class TelegramBot:
             self.reported_errors.add(key)
             if len(self.reported_errors) > 1000:
                 self.reported_errors.clear()
-            text = f"⚠️ <b>applybot 出错</b>\n<code>{esc(key)}</code>\n" + esc("（同类错误只报告一次，详见日志）")
+            text = f"⚠️ <b>applybot 出错</b>\n<code>{esc(key)}</code>\n" + esc(
+                "（同类错误只报告一次，详见日志）"
+            )
             try:
                 await self._send(context, self.staff_chat_id, text)
             except Exception:  # the staff chat itself may be what fails

@@ -301,6 +301,13 @@ def test_demo_page_and_widget_are_served(client: TestClient) -> None:
         assert unsafe not in script.text
 
 
+def test_the_demo_page_is_filled_from_the_knowledge_base(client: TestClient) -> None:
+    page = client.get("/").text
+    assert "{{" not in page
+    assert "省教育厅关于积极承接学习型社会建设重点任务的通知" in page and "鄂教职成函〔2023〕9号" in page
+    assert page.count("<tr><td>") == 5 and "探索三教统筹协同创新路径" in page
+
+
 # -- limits and bad input ---------------------------------------------------------------------------
 
 
