@@ -98,26 +98,30 @@ def parse_html(text: str) -> str:
                 out.append(_NAMED[entity])
             else:
                 raise BotApiError(
-                    400, f"Bad Request: can't parse entities: Unsupported HTML entity &{entity}; at byte offset {offset}"
+                    400,
+                    f"Bad Request: can't parse entities: Unsupported HTML entity &{entity}; at byte offset {offset}",
                 )
         else:
             tag = name.lower()
             if tag not in HTML_TAGS:
                 kind = "end" if closing else "start"
                 raise BotApiError(
-                    400, f'Bad Request: can\'t parse entities: Unsupported {kind} tag "{tag}" at byte offset {offset}'
+                    400,
+                    f'Bad Request: can\'t parse entities: Unsupported {kind} tag "{tag}" at byte offset {offset}',
                 )
             if closing:
                 if not stack or stack[-1] != tag:
                     raise BotApiError(
-                        400, f'Bad Request: can\'t parse entities: Unmatched end tag at byte offset {offset}, expected "</{stack[-1] if stack else ""}>", found "</{tag}>"'
+                        400,
+                        f'Bad Request: can\'t parse entities: Unmatched end tag at byte offset {offset}, expected "</{stack[-1] if stack else ""}>", found "</{tag}>"',
                     )
                 stack.pop()
             else:
                 stack.append(tag)
     if stack:
         raise BotApiError(
-            400, f'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1]}"'
+            400,
+            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"",
         )
     return "".join(out)
 
@@ -150,6 +154,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._failures: list[tuple[str, Callable[[dict[str, Any]], bool], int, str]] = []
         self._cond = threading.Condition()
+        self._generation = 0  # bumped by release_polls()
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
 
@@ -206,11 +211,14 @@ class FakeTelegram:
                 status = exc.code
                 payload = {"ok": False, "error_code": exc.code, "description": exc.description}
         data = json.dumps(payload, ensure_ascii=False).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (a long poll cut short at shutdown)
 
     def _call(self, method: str, params: dict[str, Any]) -> Any:
         name = method.lower()
@@ -245,6 +253,7 @@ class FakeTelegram:
         timeout = min(float(params.get("timeout") or 0), LONG_POLL_CAP_S)
         deadline = time.monotonic() + timeout
         with self._cond:
+            generation = self._generation
             if self.webhook["url"]:
                 raise BotApiError(
                     409,
@@ -255,7 +264,7 @@ class FakeTelegram:
                     self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 ready = self._updates[:limit]
                 left = deadline - time.monotonic()
-                if ready or left <= 0:
+                if ready or left <= 0 or generation != self._generation:
                     return ready
                 self._cond.wait(left)
 
@@ -311,7 +320,9 @@ class FakeTelegram:
 
     def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
         if not params.get("callback_query_id"):
-            raise BotApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+            raise BotApiError(
+                400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
         return True
 
     def _m_forwardmessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -319,7 +330,11 @@ class FakeTelegram:
         if source is None:
             raise BotApiError(400, "Bad Request: message to forward not found")
         chat_id = self._chat_id(params)
-        content = {k: v for k, v in source.items() if k in ("text", "photo", "sticker", "voice", "document", "caption")}
+        content = {
+            k: v
+            for k, v in source.items()
+            if k in ("text", "photo", "sticker", "voice", "document", "caption")
+        }
         message = self._new_message(chat_id, self.bot, **content)
         origin = source.get("from") or {}
         message["forward_origin"] = {"type": "user", "date": source["date"], "sender_user": origin}
@@ -329,7 +344,11 @@ class FakeTelegram:
         source = self.messages.get((int(params["from_chat_id"]), int(params["message_id"])))
         if source is None:
             raise BotApiError(400, "Bad Request: message to copy not found")
-        content = {k: v for k, v in source.items() if k in ("text", "photo", "sticker", "voice", "document", "caption")}
+        content = {
+            k: v
+            for k, v in source.items()
+            if k in ("text", "photo", "sticker", "voice", "document", "caption")
+        }
         message = self._new_message(self._chat_id(params), self.bot, **content)
         return {"message_id": message["message_id"]}
 
@@ -357,7 +376,11 @@ class FakeTelegram:
             "url": self.webhook["url"],
             "has_custom_certificate": False,
             "pending_update_count": 0,
-            **({"allowed_updates": self.webhook["allowed_updates"]} if self.webhook.get("allowed_updates") else {}),
+            **(
+                {"allowed_updates": self.webhook["allowed_updates"]}
+                if self.webhook.get("allowed_updates")
+                else {}
+            ),
         }
 
     def _m_setmycommands(self, params: dict[str, Any]) -> bool:
@@ -415,6 +438,12 @@ class FakeTelegram:
         return message
 
     # -- the test's side: updates ---------------------------------------------------------------------
+
+    def release_polls(self) -> None:
+        """End the long polls now waiting (so a stopping updater need not wait out the timeout)."""
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
 
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates (an update_id is given when missing)."""
@@ -572,7 +601,12 @@ def chat(chat_id: int, title: str | None = None) -> dict[str, Any]:
 
 
 def user(user_id: int, first_name: str = "Applicant", username: str | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh-hans"}
+    data: dict[str, Any] = {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": first_name,
+        "language_code": "zh-hans",
+    }
     if username:
         data["username"] = username
     return data
