@@ -294,6 +294,19 @@ def serve(
     run_server(settings.model_copy(update=overrides))
 
 
+@app.command()
+def telegram() -> None:
+    """Run the Telegram bot: long polling, or the API server (serving the webhook) when a webhook URL is set."""
+    from bot.errors import ConfigurationError
+    from handlers.telegram import run_from_settings
+
+    try:
+        run_from_settings(get_settings())
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 def _contact_line(contact: dict[str, str | None]) -> str:
     return " ".join(
         v for v in (contact["department"], contact["name"], contact["phone"], contact["email"]) if v

@@ -240,7 +240,7 @@ def group_questions(
                 "last_at": group_items[0].get("at"),
                 "questions": list(distinct.values()),
                 "message_ids": [item["message_id"] for item in group_items],
-                "items": group_items,
+                "messages": group_items,
                 "channels": sorted({str(i.get("channel")) for i in group_items if i.get("channel")}),
                 "escalated": sum(1 for i in group_items if i.get("escalated")),
                 "feedback_up": sum(1 for fb in feedback if fb.get("rating") == "up"),

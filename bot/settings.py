@@ -51,6 +51,25 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(16_384, description="Largest request body the API accepts, in bytes.")
 
+    telegram_token: str = Field("", description="Bot token from @BotFather; empty: the Telegram bot is off.")
+    telegram_staff_chat_id: str = Field(
+        "",
+        description="Chat id of the staff group that receives handoffs (e.g. -1001234567890); empty: none.",
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL: Telegram's, a self-hosted Bot API server, a fake.",
+    )
+    telegram_webhook_url: str = Field(
+        "", description="Public HTTPS URL of POST /telegram/webhook; empty: polling."
+    )
+    telegram_webhook_secret: str = Field(
+        "", description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; required with a webhook."
+    )
+    telegram_rate_limit_per_minute: int = Field(
+        20, description="Messages one Telegram user may send per minute."
+    )
+
     llm_base_url: str = Field("", description="OpenAI-compatible base URL for optional answer rephrasing.")
     llm_model: str = Field("qwen2.5", description="Model name sent to the LLM server.")
     llm_api_key: str = Field("not-needed", description="API key sent to the LLM server.")

@@ -36,6 +36,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.errors import ApplybotError
 from bot.journal import Journal
 from bot.settings import Settings
+from handlers.telegram import (
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    TelegramConfig,
+    handle_webhook_update,
+    webhook_application,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +226,9 @@ class NoSniffMiddleware:
 # -- limits --------------------------------------------------------------------------------------
 
 
+TELEGRAM_BODY_BYTES = 1_048_576
+
+
 class BodyLimitMiddleware:
     """Refuse request bodies above `max_bytes` with a 413, whether or not they declare a Content-Length."""
 
@@ -229,8 +239,10 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # A Telegram update carries a long message plus the one it replies to: allow it more room.
+        limit = TELEGRAM_BODY_BYTES if scope.get("path") == WEBHOOK_PATH else self.max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send)
             return
         body, more = b"", True
@@ -242,7 +254,7 @@ class BodyLimitMiddleware:
                 break
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
+            if len(body) > limit:
                 await self._refuse(scope, receive, send)
                 return
         replay = [{"type": "http.request", "body": body, "more_body": False}, *messages]
@@ -375,7 +387,15 @@ def create_app(settings: Settings, *, assistant: Any = None, journal: Journal | 
         else:
             app.state.assistant = assistant
         app.state.journal = journal or Journal(Path(settings.data_dir) / "journal")
-        yield
+        telegram = TelegramConfig.from_settings(settings)
+        app.state.telegram, app.state.telegram_secret = None, telegram.webhook_secret
+        # The bot keeps per-process state (rate limits, button cache): it runs beside one worker only.
+        if telegram.token and telegram.webhook_url and settings.workers == 1:
+            async with webhook_application(telegram, app.state.assistant, app.state.journal) as application:
+                app.state.telegram = application
+                yield
+        else:
+            yield
 
     app = FastAPI(
         title="applybot",
@@ -436,6 +456,22 @@ def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
 
 
 def _add_routes(app: FastAPI) -> None:
+    @app.post(WEBHOOK_PATH, include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        if request.app.state.telegram is None:
+            return Response(status_code=404)
+        try:
+            body = await request.json()
+        except ValueError:
+            return Response(status_code=400)
+        status = await handle_webhook_update(
+            request.app.state.telegram,
+            body,
+            request.headers.get(SECRET_HEADER),
+            request.app.state.telegram_secret,
+        )
+        return Response(status_code=status)
+
     state = app.state
 
     def ask(body: AskRequest) -> tuple[dict[str, Any], float]:
