@@ -452,7 +452,7 @@ class Spool:
             return sum(1 for line in fh if line.strip())
 
     def items(self) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
         for path in (self.replaying, self.pending):
             if path.exists():
                 out.extend(json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip())
@@ -714,7 +714,7 @@ class Store:
                 conversation.channel = channel
             conversation.last_at = max(conversation.last_at, at)
             conversation.started_at = min(conversation.started_at, at)
-        values = {
+        values: dict[str, Any] = {
             "message_id": message_id[:64],
             "session_id": session_id,
             "channel": _clip(channel, 16),
@@ -744,7 +744,7 @@ class Store:
 
     def _upsert_feedback(self, session: Session, payload: dict[str, Any]) -> None:
         at = _parse_at(payload.get("at"))
-        values = {
+        values: dict[str, Any] = {
             "message_id": str(payload["message_id"])[:64],
             "session_id": str(payload["session_id"])[:128],
             "rating": str(payload["rating"])[:8],

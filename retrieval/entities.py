@@ -117,7 +117,11 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
             end_iso = _iso(end_year, end_month, chinese_number(tail["d"]))
             if end_iso and end_iso >= iso:
                 end = end + tail.end()
-                range_value: dict[str, Any] = {"start": iso, "end": end_iso, "time": _time_value(tail["time"])}
+                range_value: dict[str, Any] = {
+                    "start": iso,
+                    "end": end_iso,
+                    "time": _time_value(tail["time"]),
+                }
                 entities.append(Entity("date_range", text[start:end], start, end, range_value))
                 taken.append((start, end))
                 last_year = year
