@@ -53,6 +53,7 @@ _FILLER = frozenset(
     [
         "那",
         "呢",
+        "没有",
         "还",
         "又",
         "再",
@@ -149,7 +150,7 @@ class Assistant:
         sessions: SessionStore,
         unanswered: UnansweredLog,
         max_question_chars: int = 500,
-        min_relevance: float = 0.35,
+        min_relevance: float = 0.25,
         no_answer_text: str = "通知中没有找到这个问题的答案。",
         rephraser: LlmRephraser | None = None,
     ) -> None:
@@ -287,7 +288,7 @@ class Assistant:
         if not any(i in STRUCTURED_INTENTS for i in intents):
             return None
         for hit in result.hits[:2]:
-            if hit.entry.kind == "record" and hit.relevance >= 0.6:
+            if hit.entry.kind == "record" and hit.relevance >= 0.45:
                 return str(hit.entry.meta.get("task")) or None
         return None
 

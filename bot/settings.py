@@ -32,7 +32,7 @@ class Settings(BaseSettings):
 
     max_question_chars: int = Field(500, description="Longest question accepted, in characters.")
     min_relevance: float = Field(
-        0.35, description="Below this calibrated relevance the assistant escalates instead of answering."
+        0.25, description="Below this calibrated relevance the assistant escalates instead of answering."
     )
     no_answer_text: str = Field(
         "通知中没有找到这个问题的答案。",

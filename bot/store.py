@@ -46,6 +46,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     func,
     or_,
@@ -64,7 +65,6 @@ from sqlalchemy.exc import (
     TimeoutError as PoolTimeoutError,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from bot.sessions import SessionContext
@@ -322,18 +322,26 @@ def make_engine(url: str, *, busy_timeout_s: float = 5.0, connect_timeout_s: int
     """An engine for SQLite (a connection per use, WAL, foreign keys) or PostgreSQL (pre-pinged pool)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # A connection per checkout: one that was opened before the file went away cannot keep writing.
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": busy_timeout_s})
+        path = parsed.database if parsed.database and parsed.database != ":memory:" else None
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            record.info["file_id"] = _file_id(path)
+
+        @event.listens_for(engine, "checkout")
+        def _same_file(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+            # A pooled connection to a database file that was moved or deleted would go on
+            # "succeeding" into a file nobody reads: drop it, so the store reconnects or spools.
+            if path and record.info.get("file_id") != _file_id(path):
+                raise DisconnectionError("the SQLite database file was moved or removed")
 
         return engine
     connect_args: dict[str, Any] = {}
@@ -342,6 +350,16 @@ def make_engine(url: str, *, busy_timeout_s: float = 5.0, connect_timeout_s: int
     return create_engine(
         url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10, connect_args=connect_args
     )
+
+
+def _file_id(path: str | None) -> tuple[int, int] | None:
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def alembic_config(url: str | None = None) -> Any:
@@ -624,8 +642,7 @@ class Store:
     def replay_spool(self) -> int:
         """Replay spooled records now; returns how many were applied (0 when the database is still down)."""
         try:
-            if not self._migrated:
-                self.migrate()
+            self.migrate()  # the database may have come back empty (recreated): give it its tables
             done = self.spool.replay(self._apply)
         except Exception as exc:
             if is_unreachable(exc):
@@ -1383,12 +1400,11 @@ class Store:
             )
 
     def forget_contexts(self, *, older_than_s: float) -> int:
+        """Delete conversation contexts idle for longer than `older_than_s`; returns how many."""
         cutoff = utcnow() - timedelta(seconds=older_than_s)
         with self.session() as session:
-            rows = session.scalars(select(SessionState).where(SessionState.updated_at < cutoff)).all()
-            for row in rows:
-                session.delete(row)
-            return len(rows)
+            result = session.execute(delete(SessionState).where(SessionState.updated_at < cutoff))
+            return int(getattr(result, "rowcount", 0) or 0)
 
 
 # -- the assistant's protocols over the store -----------------------------------------------------------
@@ -1407,6 +1423,7 @@ class DbSessionStore:
         self.max_turns = max_turns
         self._fallback: dict[str, tuple[float, SessionContext]] = {}
         self._lock = threading.Lock()
+        self._puts = 0
 
     def get(self, session_id: str) -> SessionContext:
         try:
@@ -1434,6 +1451,10 @@ class DbSessionStore:
             if self._fallback:
                 with self._lock:
                     self._fallback.pop(session_id, None)
+            self._puts += 1
+            if self._puts % 1000 == 0:  # now and then, forget conversations idle past the TTL
+                with contextlib.suppress(SQLAlchemyError):
+                    self.store.forget_contexts(older_than_s=self.ttl_s)
 
 
 class DbUnansweredLog:

@@ -445,9 +445,13 @@ class TaskMatcher:
     def match(self, text: str) -> str | None:
         """Return the task name the text refers to, or None when no name (or no single one) fits."""
         ranked = self.scores(text)
-        # About two distinctive bigrams (ones found in a single name) make a reference; one is chance.
-        if not ranked or ranked[0][1] < 1.6 * self._unique_idf:
+        if not ranked:
             return None
-        if len(ranked) > 1 and ranked[1][1] > 0.8 * ranked[0][1]:
-            return None  # two tasks fit about equally: do not guess
-        return ranked[0][0]
+        top = ranked[0][1]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        # Evidence is counted in units of one distinctive bigram (one found in a single name): about
+        # one and a half of them clearly ahead of the next name, or more with a smaller lead.
+        # Less is chance, and two names that fit about equally are not guessed between.
+        clear_lead = top >= 1.3 * self._unique_idf and top > 1.6 * second
+        strong = top >= 1.6 * self._unique_idf and second <= 0.8 * top
+        return ranked[0][0] if clear_lead or strong else None
