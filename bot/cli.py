@@ -42,10 +42,17 @@ def ingest(
 ) -> None:
     """Parse notices into the knowledge base and update the search index."""
     from bot.services import ingest_and_index
+    from bot.store import open_store
 
     settings = get_settings()
     targets = paths or [settings.knowledge_dir]
-    report, index_stats = ingest_and_index(settings, targets, prune=prune, show_progress=not json_output)
+    store = open_store(settings)
+    try:
+        report, index_stats = ingest_and_index(
+            settings, targets, prune=prune, show_progress=not json_output, store=store
+        )
+    finally:
+        store.close()
     summary = {
         "documents": report.documents,
         "sections": report.sections,
@@ -203,6 +210,15 @@ def _print_answer(answer: dict) -> None:  # type: ignore[type-arg]
         typer.echo("  (escalated: logged for staff)")
 
 
+def _assistant_with_store() -> Any:
+    """The assistant with the database behind it: sessions survive between `ask` runs, escalations reach staff."""
+    from bot.services import build_assistant
+    from bot.store import open_store
+
+    settings = get_settings()
+    return build_assistant(settings, store=open_store(settings))
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, as an applicant would ask it.")],
@@ -211,9 +227,8 @@ def ask(
 ) -> None:
     """Answer one question with citations."""
     from bot.errors import ApplybotError
-    from bot.services import build_assistant
 
-    assistant = build_assistant(get_settings())
+    assistant = _assistant_with_store()
     try:
         answer = assistant.ask(question, session_id=session).to_dict()
     except ApplybotError as exc:
@@ -231,9 +246,8 @@ def chat() -> None:
     import uuid
 
     from bot.errors import ApplybotError
-    from bot.services import build_assistant
 
-    assistant = build_assistant(get_settings())
+    assistant = _assistant_with_store()
     session = uuid.uuid4().hex
     typer.echo("applybot — ask about the notices (empty line or Ctrl-D to quit)")
     while True:
@@ -311,6 +325,15 @@ def _contact_line(contact: dict[str, str | None]) -> str:
     return " ".join(
         v for v in (contact["department"], contact["name"], contact["phone"], contact["email"]) if v
     )
+
+
+def _add_staff_commands() -> None:
+    from handlers.staff import staff_cli
+
+    app.add_typer(staff_cli(get_settings), name="staff", help="Staff accounts and API tokens.")
+
+
+_add_staff_commands()
 
 
 def main() -> None:

@@ -58,8 +58,9 @@ def ingest_and_index(
     prune: bool = False,
     show_progress: bool = False,
     retrieval: Retrieval | None = None,
+    store: Any = None,
 ) -> tuple[IngestReport, dict[str, Any]]:
-    """Ingest files into the store, then bring the indexes up to date."""
+    """Ingest files into the document store, then bring the indexes up to date (staff FAQ included)."""
     retrieval = retrieval or build_retrieval(settings)
     files_seen = 0
 
@@ -74,12 +75,21 @@ def ingest_and_index(
     )
     if show_progress and files_seen:
         print()
-    stats = retrieval.index.sync()
+    extra = None
+    if store is not None:
+        from bot.faq import faq_index_extra
+
+        extra = faq_index_extra(store)
+    stats = retrieval.index.sync(extra=extra)
     return report, stats
 
 
-def build_assistant(settings: Settings, retrieval: Retrieval | None = None) -> Any:
-    """Build the assistant over the indexes, with the clock, sessions and unanswered log the settings name."""
+def build_assistant(settings: Settings, retrieval: Retrieval | None = None, *, store: Any = None) -> Any:
+    """Build the assistant over the indexes, with the clock, sessions and unanswered log the settings name.
+
+    With a store (the staff-review database) sessions and unanswered questions live in it, so several
+    workers share them, and the staff FAQ is indexed beside the notices.
+    """
     from bot.assistant import Assistant
     from bot.clock import make_clock
     from bot.escalation import JsonlUnansweredLog
@@ -96,11 +106,19 @@ def build_assistant(settings: Settings, retrieval: Retrieval | None = None) -> A
             api_key=settings.llm_api_key,
             timeout_s=settings.llm_timeout_s,
         )
+    sessions: Any = MemorySessionStore()
+    unanswered: Any = JsonlUnansweredLog(Path(settings.data_dir) / "unanswered.jsonl")
+    if store is not None:
+        from bot.faq import sync_faq
+        from bot.store import DbSessionStore, DbUnansweredLog
+
+        sessions, unanswered = DbSessionStore(store), DbUnansweredLog(store)
+        sync_faq(store, retrieval.index)
     return Assistant(
         index=retrieval.index,
         clock=make_clock(timezone=settings.timezone, today=settings.today),
-        sessions=MemorySessionStore(),
-        unanswered=JsonlUnansweredLog(Path(settings.data_dir) / "unanswered.jsonl"),
+        sessions=sessions,
+        unanswered=unanswered,
         max_question_chars=settings.max_question_chars,
         min_relevance=settings.min_relevance,
         no_answer_text=settings.no_answer_text,

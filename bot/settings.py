@@ -51,6 +51,24 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(16_384, description="Largest request body the API accepts, in bytes.")
 
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the log/FAQ/staff database (postgresql://…); empty: SQLite under the data dir.",
+    )
+    staff_login_attempts: int = Field(
+        5, description="Failed staff sign-ins per address or name in the window before 429."
+    )
+    staff_login_window_s: float = Field(
+        300.0, description="Window for counting failed staff sign-ins, in seconds."
+    )
+    review_low_confidence: float = Field(
+        0.5, description="Answers below this confidence go to the staff review queue."
+    )
+    review_cluster_threshold: float = Field(
+        0.91, description="Cosine similarity at which questions join one review group."
+    )
+    max_upload_bytes: int = Field(20_971_520, description="Largest notice file staff may upload, in bytes.")
+
     telegram_token: str = Field("", description="Bot token from @BotFather; empty: the Telegram bot is off.")
     telegram_staff_chat_id: str = Field(
         "",

@@ -34,7 +34,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.errors import ApplybotError
-from bot.journal import Journal
 from bot.settings import Settings
 from handlers.telegram import (
     SECRET_HEADER,
@@ -227,23 +226,36 @@ class NoSniffMiddleware:
 
 
 TELEGRAM_BODY_BYTES = 1_048_576
+STAFF_FORM_BYTES = 262_144
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies above `max_bytes` with a 413, whether or not they declare a Content-Length."""
+    """Refuse request bodies above the limit with a 413, whether or not they declare a Content-Length.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    Questions get `max_bytes`; a Telegram update, a staff form and a notice upload get more room.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int = 20 * 1024 * 1024) -> None:
+        self.app, self.max_bytes, self.upload_bytes = app, max_bytes, upload_bytes
+
+    def limit_for(self, path: str) -> int:
+        if path == WEBHOOK_PATH:
+            # A Telegram update carries a long message plus the one it replies to.
+            return TELEGRAM_BODY_BYTES
+        if path == "/staff/knowledge/upload":
+            return self.upload_bytes + 65_536
+        if path.startswith("/staff/"):
+            return STAFF_FORM_BYTES
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # A Telegram update carries a long message plus the one it replies to: allow it more room.
-        limit = TELEGRAM_BODY_BYTES if scope.get("path") == WEBHOOK_PATH else self.max_bytes
+        limit = self.limit_for(str(scope.get("path", "")))
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
             return
         body, more = b"", True
         messages: list[Message] = []
@@ -255,7 +267,7 @@ class BodyLimitMiddleware:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > limit:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, limit)
                 return
         replay = [{"type": "http.request", "body": body, "more_body": False}, *messages]
 
@@ -264,9 +276,9 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replayed, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
-            {"error": f"the request body is larger than the limit of {self.max_bytes} bytes"}, status_code=413
+            {"error": f"the request body is larger than the limit of {limit} bytes"}, status_code=413
         )
         await response(scope, receive, send)
 
@@ -375,27 +387,57 @@ def render_demo_page(assistant: Any) -> str:
     return page.replace("{{rows}}", "\n".join(rows) or '      <tr><td colspan="3">（知识库为空）</td></tr>')
 
 
-def create_app(settings: Settings, *, assistant: Any = None, journal: Journal | None = None) -> FastAPI:
-    """Build the API app; the assistant and journal are built in the lifespan unless given."""
+@asynccontextmanager
+async def _telegram(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """Run the Telegram bot's webhook side in this app when it is configured."""
+    telegram = TelegramConfig.from_settings(settings)
+    app.state.telegram, app.state.telegram_secret = None, telegram.webhook_secret
+    # The bot keeps per-process state (rate limits, button cache): it runs beside one worker only.
+    if telegram.token and telegram.webhook_url and settings.workers == 1:
+        async with webhook_application(telegram, app.state.assistant, app.state.journal) as application:
+            app.state.telegram = application
+            yield
+    else:
+        yield
+
+
+def create_app(
+    settings: Settings, *, assistant: Any = None, journal: Any = None, store: Any = None
+) -> FastAPI:
+    """Build the API app; the store, assistant and journal are built in the lifespan unless given.
+
+    The store (SQLite under the data dir, or APPLYBOT_DATABASE_URL) is the journal by default and
+    holds sessions, so several workers share follow-ups; staff pages live under /staff.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from bot.faq import FaqRefresher
+        from bot.store import open_store
+
+        app.state.store = store or await run_in_threadpool(open_store, settings)
         if assistant is None:
             from bot.services import build_assistant
 
-            app.state.assistant = await run_in_threadpool(build_assistant, settings)
+            app.state.assistant = await run_in_threadpool(
+                lambda: build_assistant(settings, store=app.state.store)
+            )
         else:
             app.state.assistant = assistant
-        app.state.journal = journal or Journal(Path(settings.data_dir) / "journal")
-        telegram = TelegramConfig.from_settings(settings)
-        app.state.telegram, app.state.telegram_secret = None, telegram.webhook_secret
-        # The bot keeps per-process state (rate limits, button cache): it runs beside one worker only.
-        if telegram.token and telegram.webhook_url and settings.workers == 1:
-            async with webhook_application(telegram, app.state.assistant, app.state.journal) as application:
-                app.state.telegram = application
+        app.state.journal = journal or app.state.store
+        index = getattr(app.state.assistant, "index", None)
+        app.state.faq_refresher = None
+        if index is not None:
+            app.state.faq_refresher = FaqRefresher(
+                app.state.store, index, app.state.assistant, lock=app.state.index_lock
+            )
+            app.state.faq_refresher.mark_synced()
+        try:
+            async with _telegram(app, settings):
                 yield
-        else:
-            yield
+        finally:
+            if store is None:
+                app.state.store.close()
 
     app = FastAPI(
         title="applybot",
@@ -407,9 +449,12 @@ def create_app(settings: Settings, *, assistant: Any = None, journal: Journal | 
     app.state.metrics = metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.session_locks = SessionLocks()
+    app.state.index_lock = threading.Lock()  # one index re-sync at a time (FAQ published, notice uploaded)
 
     # Outermost last: CORS headers go on every answer, 413s included; metrics see every status.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(NoSniffMiddleware)
     origins = _origins(settings)
@@ -425,6 +470,18 @@ def create_app(settings: Settings, *, assistant: Any = None, journal: Journal | 
 
     _add_error_handlers(app, metrics)
     _add_routes(app)
+    from handlers.staff import staff_router
+
+    app.include_router(
+        staff_router(
+            settings,
+            login_limit=settings.staff_login_attempts,
+            login_window_s=settings.staff_login_window_s,
+            low_confidence=settings.review_low_confidence,
+            cluster_threshold=settings.review_cluster_threshold,
+            max_upload_bytes=settings.max_upload_bytes,
+        )
+    )
     return app
 
 
@@ -477,6 +534,8 @@ def _add_routes(app: FastAPI) -> None:
     def ask(body: AskRequest) -> tuple[dict[str, Any], float]:
         """Answer in a worker thread; one question at a time per session, so its context is never raced."""
         started = time.perf_counter()
+        if state.faq_refresher is not None:
+            state.faq_refresher.maybe_refresh()  # an FAQ answer published by another worker
         with state.session_locks.for_session(body.session_id):
             answer = state.assistant.ask(body.question, session_id=body.session_id)
         latency_ms = (time.perf_counter() - started) * 1000

@@ -39,6 +39,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
@@ -53,6 +54,7 @@ SESSION_COOKIE = "applybot_staff"
 LOGIN_COOKIE = "applybot_staff_login"
 COOKIE_PATH = "/staff"
 UPLOAD_FORMATS = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt"}
+DB_DOWN = "the database cannot be reached just now; try again in a moment"
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _HANDOFF_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SECURITY_HEADERS = {
@@ -236,7 +238,7 @@ class StaffPages:
             return str(value)
         return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
-    def render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def render(self, request: Request, template: str, *, code: int = 200, **context: Any) -> HTMLResponse:
         staff: Staff | None = context.pop("staff", None)
         html = self.env.get_template(template).render(
             staff=staff,
@@ -244,17 +246,20 @@ class StaffPages:
             path=request.url.path,
             **context,
         )
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        return HTMLResponse(html, status_code=code, headers=SECURITY_HEADERS)
 
     def html_route(self, fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
         @functools.wraps(fn)
         async def wrapper(request: Request, **kwargs: Any) -> Response:
             try:
                 return await fn(request, **kwargs)
+            except SQLAlchemyError as exc:
+                log.error("staff page %s: database error: %s", request.url.path, exc)
+                return self.render(request, "error.html", code=503, message=DB_DOWN)
             except Refused as exc:
                 if exc.status == 401:
                     return self._login_redirect(request, exc)
-                return self.render(request, "error.html", status=exc.status, message=exc.message)
+                return self.render(request, "error.html", code=exc.status, message=exc.message)
 
         return wrapper
 
@@ -263,6 +268,9 @@ class StaffPages:
         async def wrapper(request: Request, **kwargs: Any) -> Response:
             try:
                 result = await fn(request, **kwargs)
+            except SQLAlchemyError as exc:
+                log.error("staff API %s: database error: %s", request.url.path, exc)
+                return JSONResponse({"error": DB_DOWN}, status_code=503, headers={"Retry-After": "10"})
             except Refused as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
             if isinstance(result, Response):
@@ -280,7 +288,7 @@ class StaffPages:
                 status_code=303,
                 headers=SECURITY_HEADERS,
             )
-        return self.render(request, "error.html", status=401, message=exc.message)
+        return self.render(request, "error.html", code=401, message=exc.message)
 
     # -- who is asking --
 
@@ -304,7 +312,7 @@ class StaffPages:
         if staff.via == "token":
             return  # a bearer token is not sent by browsers on their own: no cross-site forgery
         supplied = supplied or request.headers.get("x-csrf-token", "")
-        if not supplied or not staff.csrf or not hmac.compare_digest(supplied, staff.csrf):
+        if not supplied or not staff.csrf or not _same_secret(supplied, staff.csrf):
             raise Refused(403, "the form's security token is missing or out of date; reload the page")
         origin = request.headers.get("origin")
         if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
@@ -397,7 +405,7 @@ class StaffPages:
         response = self.render(
             request,
             "login.html",
-            status=status,
+            code=status,
             login_csrf=token,
             error=error,
             name=name,
@@ -436,7 +444,7 @@ class StaffPages:
             return response
         expected = request.cookies.get(LOGIN_COOKIE, "")
         supplied = _text(form, "csrf_token")
-        if not expected or not supplied or not hmac.compare_digest(expected, supplied):
+        if not expected or not supplied or not _same_secret(expected, supplied):
             raise Refused(403, "the sign-in form's security token is missing or out of date; reload the page")
         user = await run_in_threadpool(store.verify_user, name, password) if name and password else None
         if user is None:
@@ -674,7 +682,7 @@ class StaffPages:
         return self.render(
             request,
             "knowledge.html",
-            status=status,
+            code=status,
             staff=staff,
             documents=documents,
             error=error,
@@ -861,9 +869,10 @@ class StaffPages:
         try:
             return model.model_validate_json(await request.body())
         except ValidationError as exc:
-            first = exc.errors()[0] if exc.errors() else {}
-            where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-            raise Refused(422, f"invalid request: {where}: {first.get('msg', 'invalid')}") from exc
+            errors = exc.errors()
+            where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+            message = errors[0]["msg"] if errors else "invalid"
+            raise Refused(422, f"invalid request: {where or 'body'}: {message}") from exc
 
     async def api_faq_create(self, request: Request) -> Any:
         staff = await self.who(request, api=True)
@@ -910,6 +919,11 @@ class StaffPages:
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
+
+
+def _same_secret(a: str, b: str) -> bool:
+    """Compare two secrets in constant time (as bytes: any text a client sends is comparable)."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
 def _text(form: FormData, name: str) -> str:
@@ -1068,3 +1082,97 @@ def _csv_response(filename: str, columns: list[str], rows: Any) -> StreamingResp
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+# -- command line: `applybot staff ...` ---------------------------------------------------------------------
+
+
+def add_user(settings: Settings, name: str, password: str) -> dict[str, Any]:
+    """Create a staff user, or set a new password for one (`applybot staff add-user`)."""
+    from bot.store import open_store
+
+    store = open_store(settings)
+    try:
+        user = store.add_user(name, password)
+        store.audit("cli", "user_add", name)
+        return user
+    finally:
+        store.close()
+
+
+def issue_token(settings: Settings, name: str, label: str | None = None) -> str:
+    """Make an API token for a staff user; it is printed once and stored hashed (`applybot staff token`)."""
+    from bot.store import open_store
+
+    store = open_store(settings)
+    try:
+        token = store.issue_token(name, label=label)
+        store.audit("cli", "token_issue", name, token_id=token.split("_")[1], label=label)
+        return token
+    finally:
+        store.close()
+
+
+def revoke_token(settings: Settings, token: str) -> bool:
+    """Revoke an API token, named by its id or given whole (`applybot staff revoke-token`)."""
+    from bot.store import open_store
+
+    store = open_store(settings)
+    try:
+        revoked = store.revoke_token(token)
+        store.audit("cli", "token_revoke", token.split("_")[1] if token.startswith("abt_") else token)
+        return revoked
+    finally:
+        store.close()
+
+
+def staff_cli(get_settings: Callable[[], Settings]) -> Any:
+    """A Typer app with the staff commands, for `app.add_typer(staff_cli(get_settings), name="staff")`."""
+    import sys
+
+    import typer
+
+    cli = typer.Typer(help="Staff accounts and API tokens for the /staff pages.", no_args_is_help=True)
+
+    @cli.command("add-user")
+    def add_user_command(
+        name: str = typer.Argument(..., help="The staff member's user name."),
+        password_stdin: bool = typer.Option(
+            False, "--password-stdin", help="Read the password from standard input instead of a prompt."
+        ),
+    ) -> None:
+        """Create a staff user (or set a new password); the password is stored as an argon2 hash."""
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            add_user(get_settings(), name, password)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"user {name} is ready")
+
+    @cli.command("token")
+    def token_command(
+        name: str = typer.Argument(..., help="The staff user the token acts as."),
+        label: str = typer.Option("", help="What the token is for (shown in the audit log)."),
+    ) -> None:
+        """Print a new API token (shown once) for `Authorization: Bearer ...` on /staff/api."""
+        try:
+            typer.echo(issue_token(get_settings(), name, label or None))
+        except KeyError as exc:
+            typer.echo(f"error: no staff user {name!r}", err=True)
+            raise typer.Exit(2) from exc
+
+    @cli.command("revoke-token")
+    def revoke_command(
+        token: str = typer.Argument(..., help="The token, or its id (the part after abt_)."),
+    ) -> None:
+        """Revoke an API token."""
+        if not revoke_token(get_settings(), token):
+            typer.echo("error: no live token with that id", err=True)
+            raise typer.Exit(2)
+        typer.echo("revoked")
+
+    return cli

@@ -115,10 +115,10 @@ class KnowledgeIndex:
             self.lexical.rebuild()
             self.lexical.save(self.index_dir / "lexical.json")
             self._save_manifest(manifest)
-        self.entries.clear()
-        for _, entries in wanted.values():
-            for entry in entries:
-                self.entries[entry.entry_id] = entry
+        # Swap in a new mapping rather than edit the old one: searches running meanwhile keep a whole view.
+        fresh = {entry.entry_id: entry for _, entries in wanted.values() for entry in entries}
+        self.entries = fresh
+        self.searcher.entries = fresh
         self.searcher.refresh_statistics()
         stats["entries"] = len(self.entries)
         stats["passages_embedded"] = getattr(self.embedder, "passages_embedded", 0) - embedded_before

@@ -120,8 +120,8 @@ class HybridSearcher:
             for token in self.lexical.tokens_of(entry.entry_id):
                 df[token] = df.get(token, 0) + 1
         n = max(1, len(self.entries))
-        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self._max_idf = math.log(1 + n)
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
 
     def search(
         self, query: str, *, k: int = 5, mode: Mode = "hybrid", filters: SearchFilter | None = None

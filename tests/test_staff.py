@@ -172,6 +172,7 @@ def test_forms_without_the_csrf_token_are_refused(staff: TestClient, store: Stor
     for path, data in forms.items():
         assert staff.post(path, data=data).status_code == 403, path
         assert staff.post(path, data={**data, "csrf_token": "wrong"}).status_code == 403, path
+        assert staff.post(path, data={**data, "csrf_token": "令牌"}).status_code == 403, path
     upload = staff.post("/staff/knowledge/upload", files={"file": ("a.md", b"# x\n", "text/markdown")})
     assert upload.status_code == 403
     # The JSON twins want the token in a header when the caller is a browser session.
@@ -529,3 +530,60 @@ def test_the_stats_count_what_was_asked(anon: TestClient, store: Store, assistan
     assert after["escalated"] == before["escalated"] + 1
     assert after["feedback_up"] == before["feedback_up"] + 1
     assert after["per_day"][-1]["questions"] >= 2
+
+
+# -- command line -------------------------------------------------------------------------------------------
+
+
+def test_the_staff_commands_add_users_and_tokens(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handlers.staff import staff_cli
+
+    settings = Settings(data_dir=tmp_path, knowledge_dir=tmp_path)
+    cli = staff_cli(lambda: settings)
+    runner = CliRunner()
+    added = runner.invoke(cli, ["add-user", "carol", "--password-stdin"], input="a long password\n")
+    assert added.exit_code == 0, added.output
+    short = runner.invoke(cli, ["add-user", "dave", "--password-stdin"], input="short\n")
+    assert short.exit_code == 2 and "at least 8" in short.output
+    prompted = runner.invoke(cli, ["add-user", "erin"], input="another password\nanother password\n")
+    assert prompted.exit_code == 0, prompted.output
+    made = runner.invoke(cli, ["token", "carol", "--label", "reports"])
+    assert made.exit_code == 0
+    token = made.output.strip().splitlines()[-1]
+    assert runner.invoke(cli, ["token", "nobody"]).exit_code == 2
+
+    store = open_store(settings)
+    try:
+        assert store.verify_user("carol", "a long password") == "carol"
+        assert store.verify_user("erin", "another password") == "erin"
+        assert store.verify_token(token) == "carol"
+        assert runner.invoke(cli, ["revoke-token", token.split("_")[1]]).exit_code == 0
+        assert store.verify_token(token) is None
+        assert runner.invoke(cli, ["revoke-token", token]).exit_code == 2  # already revoked
+        actions = [e["action"] for e in store.audit_entries()]
+        assert {"user_add", "token_issue", "token_revoke"} <= set(actions)
+    finally:
+        store.close()
+
+
+def test_staff_pages_say_so_when_the_database_is_away(
+    kb: tuple[Settings, Retrieval], assistant: Assistant, tmp_path: Path
+) -> None:
+    db_dir = tmp_path / "db"
+    store = Store(f"sqlite:///{db_dir / 'staff.sqlite3'}", data_dir=tmp_path)
+    store.add_user("alice", PASSWORD)
+    token = store.issue_token("alice")
+    try:
+        with TestClient(make_app(kb[0], store, assistant), follow_redirects=False) as client:
+            assert login(client, "alice", PASSWORD).status_code == 303
+            db_dir.rename(tmp_path / "away")
+            page = client.get("/staff/queue")
+            assert page.status_code == 503 and "database" in page.text
+            api = client.get("/staff/api/stats", headers={"Authorization": f"Bearer {token}"})
+            assert api.status_code == 503 and api.json()["error"].startswith("the database")
+            (tmp_path / "away").rename(db_dir)
+            assert client.get("/staff/queue").status_code == 200
+    finally:
+        store.close()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.assistant import Assistant
 from bot.clock import FixedClock
-from bot.faq import FAQ_DOC_ID, edit_faq, faq_index_extra, publish_faq
+from bot.faq import FAQ_DOC_ID, FaqRefresher, edit_faq, faq_index_extra, publish_faq
 from bot.services import Retrieval
 from bot.settings import Settings
 from bot.store import (
@@ -252,6 +252,11 @@ def test_faq_entries_users_tokens_sessions_and_audit(store: Store) -> None:
     store.audit("alice", "faq_retire", "faq 1", reason="wrong")
     assert store.audit_entries()[0]["detail"] == {"reason": "wrong"}
 
+    store.put_context("idle", {"task": "任务甲", "turns": [["问", "答"]]})
+    assert store.get_context("idle", ttl_s=60) == {"task": "任务甲", "turns": [["问", "答"]]}
+    assert store.get_context("idle", ttl_s=0) is None  # past its time to live
+    assert store.forget_contexts(older_than_s=0) == 1
+
 
 # -- logging survives an unreachable database ------------------------------------------------------------
 
@@ -463,6 +468,15 @@ def test_a_published_faq_answers_the_escalated_question_and_its_paraphrase(
 
         edit_faq(store, retrieval.index, assistant, item["id"], author="bob", status="retired")
         assert assistant.ask(question).escalated  # a retired answer is no longer given
+
+        # Another worker restores it: this worker's refresher notices the change and re-indexes.
+        refresher = FaqRefresher(store, retrieval.index, assistant, interval_s=3600)
+        refresher.mark_synced()
+        assert not refresher.maybe_refresh(force=True)
+        store.update_faq(item["id"], status="active", author="carol")
+        assert not refresher.maybe_refresh()  # not yet time to look
+        assert refresher.maybe_refresh(force=True)
+        assert assistant.ask(question).answer == staff_answer
     finally:
         store.close()
 
