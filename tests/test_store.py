@@ -306,6 +306,7 @@ def test_logging_spools_while_sqlite_is_unreachable_and_replays_without_duplicat
         _assert_burst_recorded(store, "down", extra=1)
 
         # A replay that runs again (say after a crash before the spool was cleared) adds nothing.
+        _wait_for(lambda: store._replayer is None)  # the background replayer has finished its loop
         for item in spooled:
             store.spool.append(item)
         assert store.replay_spool() == 8
@@ -333,6 +334,7 @@ def test_logging_spools_while_postgresql_refuses_connections_and_replays(
     _wait_for(lambda: len(store.spool) == 0)
     _assert_burst_recorded(store, "down", extra=1)
     # Another worker sharing the spool directory replays a record that already landed: no duplicate.
+    _wait_for(lambda: store._replayer is None)  # the first store's replayer is done with the spool
     other = open_store_on_pg(retry_after_s=0.3)
     payload = {
         "at": "2026-01-01T00:00:00+00:00",
