@@ -11,7 +11,7 @@ from typing import Any
 from retrieval.embeddings import Embedder
 from retrieval.entries import Entry, entries_for_document
 from retrieval.lexical import LexicalIndex, Tokenizer
-from retrieval.model import Document
+from retrieval.model import Document, stable_id
 from retrieval.search import HybridSearcher
 from retrieval.store import DocumentStore
 from retrieval.structure import HEADING_PATTERNS
@@ -78,8 +78,11 @@ class KnowledgeIndex:
             for entry in entries_for_document(doc):
                 self.entries[entry.entry_id] = entry
 
-    def _version(self, doc: Document) -> str:
-        return f"{doc.content_hash}:{self.embedder.name}"
+    def _version(self, entries: list[Entry]) -> str:
+        """What the indexes hold for a document: its entries' texts and the model (a parser change counts)."""
+        return stable_id(
+            self.embedder.name, *sorted(f"{e.entry_id}:{e.index_text}" for e in entries), length=24
+        )
 
     def sync(self, *, extra: dict[str, tuple[str, list[Entry]]] | None = None) -> dict[str, Any]:
         """Re-index documents whose content changed; drop those that are gone. Returns counts.
@@ -90,7 +93,8 @@ class KnowledgeIndex:
         wanted: dict[str, tuple[str, list[Entry]]] = {}
         docs = self.store.documents()
         for doc in docs:
-            wanted[doc.doc_id] = (self._version(doc), entries_for_document(doc))
+            entries = entries_for_document(doc)
+            wanted[doc.doc_id] = (self._version(entries), entries)
         wanted.update(extra or {})
         stats = {"documents_indexed": 0, "documents_removed": 0, "entries": 0, "passages_embedded": 0}
         embedded_before = getattr(self.embedder, "passages_embedded", 0)

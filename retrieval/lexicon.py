@@ -43,6 +43,11 @@ COLLOQUIAL: dict[str, str] = {
     "哪些单位": "申报对象",
     "文号": "文号 号",
     "多少个": "个左右",
+    "省里": "省级",
+    "省厅": "省教育厅 省级",
+    "部里": "教育部",
+    "发给哪些": "各 单位",
+    "同意吗": "同意",
 }
 
 # English words and phrases -> Chinese notice wording. Longest phrases are matched first.

@@ -33,8 +33,9 @@ Mode = Literal["hybrid", "dense", "lexical"]
 MAX_QUERY_CHARS = 2000
 CANDIDATES = 30
 # Lexical matches on the notice's own words are the stronger signal on short Chinese questions
-# (measured with `applybot eval-retrieval` on tests/data/retrieval_dev.jsonl: MRR 0.86 -> 0.90).
-DENSE_WEIGHT = 0.7
+# (measured with `applybot eval-retrieval` on tests/data/retrieval_dev.jsonl: hybrid recall@5 0.967 at
+# weight 0.7, 0.978 at 0.5; see docs/benchmarks.md for CMRC, where dense matters more).
+DENSE_WEIGHT = 0.5
 
 
 @dataclass

@@ -213,3 +213,33 @@ def test_chroma_server_mode_and_lexical_fallback_when_it_goes_down(
     chroma_server.start()  # same port, same data: search recovers without a restart of applybot
     recovered = retrieval.index.searcher.search("社区学习中心啥时候截止", k=3)
     assert not recovered.degraded
+
+
+@pytest.mark.integration
+def test_a_reparsed_document_is_reindexed_even_when_its_file_did_not_change(
+    tmp_path: Path,
+    embedding_cache: Path,
+    seed_kb: tuple,  # type: ignore[type-arg]  # fills the shared embedding cache
+) -> None:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    shutil.copy(SEED, knowledge / SEED.name)
+    (tmp_path / "data" / "cache").mkdir(parents=True)
+    shutil.copy(embedding_cache / "embeddings.sqlite", tmp_path / "data" / "cache" / "embeddings.sqlite")
+    settings = make_settings(tmp_path / "data", knowledge)
+    retrieval = build_retrieval(settings)
+    ingest_and_index(settings, [knowledge], retrieval=retrieval)
+    # A newer parser cuts the same file differently: same content hash, other chunks.
+    doc = retrieval.store.documents()[0]
+    chunk = doc.chunks[0]
+    chunk.text = chunk.text[:12]
+    chunk.end = chunk.start + 12
+    chunk.chunk_id = "reparsed-chunk"
+    retrieval.store.put(doc, version="next")
+    stats = retrieval.index.sync()
+    assert stats["documents_indexed"] == 1
+    assert "reparsed-chunk" in retrieval.index.entries
+    assert (
+        retrieval.index.vectors is not None
+        and "reparsed-chunk" in retrieval.index.vectors.ids_of_document(doc.doc_id)
+    )
