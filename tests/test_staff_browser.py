@@ -9,16 +9,12 @@ upload a DOCX notice, check its preview and publish it. The answers applicants t
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.services import ingest_and_index
@@ -28,6 +24,7 @@ from handlers.staff import add_user
 from retrieval.model import Block, stable_id
 from tests.builders import write_docx
 from tests.conftest import SEED, make_settings
+from tests.servers import Server
 
 pytestmark = pytest.mark.browser
 
@@ -78,33 +75,6 @@ NOTICE = [
 # -- 3. markup in a question
 XSS_MARKUP = "<img src=x onerror=window.__xss=1>"
 XSS_QUESTION = f"{XSS_MARKUP}学校食堂几点开门？"
-
-
-class Server:
-    """A real uvicorn server in a thread, serving the app on a free loopback port."""
-
-    def __init__(self, app: Any) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 120  # the lifespan loads the model and the indexes
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
 
 
 @pytest.fixture(scope="module")

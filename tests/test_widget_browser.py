@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.responses import HTMLResponse
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -24,6 +20,7 @@ from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
 from bot.settings import Settings
 from handlers.api import create_app
+from tests.servers import Server
 
 pytestmark = pytest.mark.browser
 
@@ -63,33 +60,6 @@ def _page(body: str, *, lang: str = "zh-CN", css: str = "") -> str:
         f"<style>{css}</style></head><body>{body}"
         '<script src="/widget.js" data-title="申报咨询" async></script></body></html>'
     )
-
-
-class Server:
-    """A real uvicorn server in a thread, serving create_app on a free loopback port."""
-
-    def __init__(self, app: Any) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
