@@ -10,8 +10,9 @@ over an empty document store; every question (3,219) is asked in each mode. Two 
   passage  the retrieved passage is the question's own paragraph (strict).
 The data dir is persistent: reruns reuse the embedding cache and the indexes.
 --sweep re-fuses the dense and lexical candidate lists offline (same RRF and hit selection as
-retrieval/search.py) for other dense weights, candidate counts and without query expansion, to
-explain the hybrid result; it changes nothing in retrieval/.
+retrieval/search.py) for other dense weights, RRF k, candidate counts, a min-max score fusion and
+without query expansion, on CMRC and on the shipped knowledge base's dev questions, to explain the
+hybrid result; it changes nothing in retrieval/.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -41,6 +43,17 @@ _T0 = time.perf_counter()
 
 def log(msg: str) -> None:
     print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", flush=True)
+
+
+def git_info() -> dict[str, Any]:
+    """The commit measured, and uncommitted changes to the code that search runs."""
+    import subprocess
+
+    def run(*cmd: str) -> str:
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+    dirty = run("git", "status", "--porcelain", "--", "retrieval", "bot").splitlines()
+    return {"commit": run("git", "rev-parse", "--short", "HEAD"), "uncommitted": [d[3:] for d in dirty]}
 
 
 def load_cmrc(path: Path) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
@@ -112,7 +125,9 @@ def build_index(args: argparse.Namespace, passages: list[dict[str, str]]) -> tup
         done = getattr(embedder, "passages_embedded", 0) - before
         if done:
             rate = done / (time.perf_counter() - started)
-            log(f"embedding passages {start + 32}/{len(entries)} ({done} new, {rate:.1f} passages/s)")
+            log(
+                f"embedding passages {min(start + 32, len(entries))}/{len(entries)} ({done} new, {rate:.1f} passages/s)"
+            )
     embed_s = time.perf_counter() - started
     embedded = getattr(embedder, "passages_embedded", 0) - before
     log(f"embedding: {embedded} passages embedded, {len(entries) - embedded} from cache, {embed_s:.1f} s")
@@ -181,70 +196,148 @@ def agreement(modes: dict[str, Any], key: str) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def sweep(searcher: Any, questions: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-    """Re-fuse cached candidate lists with other settings; same fusion and hit selection as search.py."""
-    from retrieval.fusion import reciprocal_rank_fusion
-    from retrieval.lexicon import expand_query
-    from retrieval.normalize import normalize_for_search
+def minmax_fusion(rankings: list[list[tuple[str, float]]], weights: list[float]) -> list[tuple[str, float]]:
+    """Score fusion for comparison: each list's scores min-max scaled to [0, 1], then a weighted sum."""
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if not ranking:
+            continue
+        lo, hi = min(s for _, s in ranking), max(s for _, s in ranking)
+        for item_id, s in ranking:
+            scores[item_id] = scores.get(item_id, 0.0) + weight * ((s - lo) / (hi - lo) if hi > lo else 1.0)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def fusion_variants() -> list[tuple[str, str, int, Any]]:
+    """(label, query variant, candidates per list, fuse(dense, lexical)) for the offline sweep."""
+    import retrieval.search as search
+    from retrieval.fusion import RRF_K, reciprocal_rank_fusion
     from retrieval.search import CANDIDATES, DENSE_WEIGHT
 
+    shipped_k = int(getattr(search, "FUSION_K", RRF_K))  # what HybridSearcher.search passes to RRF
+
+    def rrf(w: float, rrf_k: int = RRF_K) -> Any:
+        return lambda d, lx: reciprocal_rank_fusion([d, lx], weights=[w, 1.0], k=rrf_k)
+
+    def mm(alpha: float) -> Any:
+        return lambda d, lx: minmax_fusion([d, lx], [alpha, 1.0 - alpha])
+
+    c = CANDIDATES
+    out = [
+        (
+            f"shipped: rrf k={shipped_k} dense_weight={DENSE_WEIGHT}",
+            "expanded",
+            c,
+            rrf(DENSE_WEIGHT, shipped_k),
+        )
+    ]
+    out += [("dense only", "expanded", c, lambda d, lx: d), ("lexical only", "expanded", c, lambda d, lx: lx)]
+    out += [(f"rrf k={RRF_K} dense_weight={w}", "expanded", c, rrf(w)) for w in (0.3, 0.5, 1.0, 1.5, 2.0)]
+    out += [
+        (f"rrf k={RRF_K} dense_weight={DENSE_WEIGHT}", "expanded", n, rrf(DENSE_WEIGHT))
+        for n in (10, 20, 50, 100)
+    ]
+    out += [
+        (f"rrf k={rk} dense_weight={w}", "expanded", c, rrf(w, rk))
+        for rk in (5, 10, 20)
+        for w in (0.5, 0.7, 1.0)
+    ]
+    out += [(f"min-max score fusion dense={a}", "expanded", c, mm(a)) for a in (0.2, 0.3, 0.4, 0.5)]
+    out += [
+        (
+            f"no query expansion, rrf k={shipped_k} dense_weight={DENSE_WEIGHT}",
+            "raw",
+            c,
+            rrf(DENSE_WEIGHT, shipped_k),
+        )
+    ]
+    return out
+
+
+def candidate_lists(searcher: Any, texts: list[str], label: str) -> dict[str, list[Any]]:
+    """Dense and lexical candidates (100 deep) per question, for the expanded and the raw query."""
+    from retrieval.lexicon import expand_query
+    from retrieval.normalize import normalize_for_search
+
     inner = getattr(searcher.embedder, "inner", searcher.embedder)
-    deep = 100
-    cached: dict[str, list[tuple[str, list[tuple[str, float]], list[tuple[str, float]]]]] = {
-        "expanded": [],
-        "raw": [],
-    }
+    cached: dict[str, list[Any]] = {"expanded": [], "raw": []}
     started = time.perf_counter()
-    for i, q in enumerate(questions, start=1):
-        norm = normalize_for_search(q["question"].strip())
+    try:  # search.py embeds a question without Chinese as written, not expanded
+        from retrieval.normalize import has_cjk
+    except ImportError:
+        has_cjk = None
+    for i, question in enumerate(texts, start=1):
+        stripped = question.strip()
+        norm = normalize_for_search(stripped)
         for variant, text in (("expanded", expand_query(norm)), ("raw", norm)):
             if variant == "raw" and text == cached["expanded"][-1][0]:
                 cached["raw"].append(cached["expanded"][-1])
                 continue
-            vector = inner.embed_queries([text])[0]
-            dense = [(e, s) for e, s in searcher.vectors.query(vector, k=deep) if e in searcher.entries]
-            lexical = searcher.lexical.search(text, k=deep)
-            cached[variant].append((text, dense, lexical))
-        if i % 500 == 0 or i == len(questions):
+            dense_text = stripped if variant == "expanded" and has_cjk and not has_cjk(stripped) else text
+            vector = inner.embed_queries([dense_text])[0]
+            dense = [(e, s) for e, s in searcher.vectors.query(vector, k=100) if e in searcher.entries]
+            cached[variant].append((text, dense, searcher.lexical.search(text, k=100)))
+        if i % 500 == 0 or i == len(texts):
             log(
-                f"sweep: candidate lists {i}/{len(questions)} ({(time.perf_counter() - started) / i * 1000:.1f} ms/q)"
+                f"sweep {label}: candidate lists {i}/{len(texts)} ({(time.perf_counter() - started) / i * 1000:.1f} ms/q)"
             )
-    settings = [("expanded", w, c) for w in (0.0, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0) for c in (CANDIDATES,)]
-    settings += [("expanded", DENSE_WEIGHT, c) for c in (10, 20, 50, 100)]
-    settings += [("expanded", w, c) for w in (1.0, 1.5) for c in (50, 100)]
-    settings += [("raw", w, c) for w in (DENSE_WEIGHT, 1.0, 1.5) for c in (CANDIDATES, 50)]
-    settings += [("raw", -1.0, CANDIDATES), ("raw", -2.0, CANDIDATES)]  # -1: dense only, -2: lexical only
+    return cached
+
+
+def sweep(
+    searcher: Any, items: list[dict[str, Any]], k: int, rank_fn: Any, label: str
+) -> list[dict[str, Any]]:
+    """Re-fuse cached candidate lists with other settings; hits are picked by HybridSearcher._hits as in search."""
+    cached = candidate_lists(searcher, [q["question"] for q in items], label)
     rows = []
-    for variant, weight, cands in settings:
+    for name, variant, cands, fuse in fusion_variants():
         ranks_a: list[int | None] = []
         ranks_p: list[int | None] = []
-        for q, (text, dense, lexical) in zip(questions, cached[variant], strict=True):
+        for q, (text, dense, lexical) in zip(items, cached[variant], strict=True):
             d, lx = dense[:cands], lexical[:cands]
-            if weight == -1.0:
-                fused = d
-            elif weight == -2.0:
-                fused = lx
-            else:
-                fused = reciprocal_rank_fusion([d, lx], weights=[weight, 1.0])
-            hits = searcher._hits(text, fused, dict(d), dict(lx), k)
-            a, p = rank_of(hits, q)
+            a, p = rank_fn(searcher._hits(text, fuse(d, lx), dict(d), dict(lx), k), q)
             ranks_a.append(a)
             ranks_p.append(p)
-        label = {-1.0: "dense only", -2.0: "lexical only"}.get(weight, f"dense_weight={weight}")
-        rows.append(
-            {
-                "query": variant,
-                "fusion": label,
-                "candidates": cands,
-                "answer": scores(ranks_a),
-                "passage": scores(ranks_p),
-            }
-        )
+        row: dict[str, Any] = {
+            "fusion": name,
+            "query": variant,
+            "candidates": cands,
+            "answer": scores(ranks_a),
+        }
+        if any(p is not None for p in ranks_p):
+            row["passage"] = scores(ranks_p)
+        rows.append(row)
         log(
-            f"sweep {variant:<8} {label:<18} cand {cands:>3}: answer r@5 {rows[-1]['answer']['recall@5']:.4f} "
-            f"passage r@5 {rows[-1]['passage']['recall@5']:.4f} mrr {rows[-1]['passage']['mrr']:.4f}"
+            f"sweep {label}: {name:<52} cand {cands:>3}: answer R@5 {row['answer']['recall@5']:.4f} "
+            f"R@1 {row['answer']['recall@1']:.4f} MRR {row['answer']['mrr']:.4f}"
         )
     return rows
+
+
+def dev_sweep(k: int) -> dict[str, Any]:
+    """The same fusion sweep on the shipped knowledge base and tests/data/retrieval_dev.jsonl."""
+    from bot.evaluation import load_jsonl
+    from bot.services import build_retrieval, ingest_and_index
+    from bot.settings import Settings
+
+    tmp = Path(tempfile.mkdtemp(prefix="applybot-cmrc-dev-"))
+    try:
+        settings = Settings(data_dir=tmp, knowledge_dir=ROOT / "knowledge", chroma_url="")
+        ingest_and_index(settings, [Path(settings.knowledge_dir)])
+        searcher = build_retrieval(settings).index.searcher
+        cases = load_jsonl(ROOT / "tests" / "data" / "retrieval_dev.jsonl")
+
+        def rank_fn(hits: list[Any], case: dict[str, Any]) -> tuple[int | None, None]:
+            for position, hit in enumerate(
+                hits, start=1
+            ):  # the hit test of bot.evaluation.run_retrieval_eval
+                if any(case["expect"] in t for t in [hit.entry.text, *hit.entry.meta.get("context", [])]):
+                    return position, None
+            return None, None
+
+        return {"questions": len(cases), "rows": sweep(searcher, cases, k, rank_fn, "dev")}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
@@ -259,6 +352,8 @@ def main() -> None:
     parser.add_argument("--out", default="docs/bench_cmrc.json")
     args = parser.parse_args()
     started = time.perf_counter()
+    git_at_start = git_info()
+    log(f"code: {git_at_start}")
 
     passages, questions = load_cmrc(Path(args.data))
     if args.limit:
@@ -279,6 +374,7 @@ def main() -> None:
     modes = evaluate(searcher, questions, args.k)
     out: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git": git_at_start,
         "dataset": args.data,
         "passages": len(passages),
         "questions": len(questions),
@@ -302,7 +398,16 @@ def main() -> None:
             h > modes["dense"][key]["recall@5"] and h > modes["lexical"][key]["recall@5"]
         )
     if args.sweep:
-        out["sweep"] = sweep(searcher, questions, args.k)
+        out["sweep"] = sweep(searcher, questions, args.k, rank_of, "cmrc")
+        live = {key: modes["hybrid"][key] for key in ("answer", "passage")}
+        mirrored = {key: out["sweep"][0].get(key) for key in ("answer", "passage")}
+        out["sweep_reproduces_live_hybrid"] = live == mirrored
+        if live != mirrored:
+            log(
+                f"WARNING: the sweep's 'shipped' row {mirrored} differs from live hybrid {live}: "
+                "retrieval/search.py has changed in a way the sweep does not mirror"
+            )
+        out["sweep_dev"] = dev_sweep(args.k)
     out["runtime_s"] = round(time.perf_counter() - started, 1)
     out_path = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -322,6 +427,18 @@ def main() -> None:
         verdict = "YES" if out[f"hybrid_beats_both_at_recall@5_{key}"] else "NO"
         print(f"hybrid beats dense and lexical at recall@5 ({key} hit): {verdict}")
     print(f"top-5 agreement (passage hit): {out['top5_agreement_passage']}")
+    for key, label in (("sweep", "CMRC"), ("sweep_dev", "shipped KB dev set")):
+        rows = out.get(key)
+        rows = rows["rows"] if isinstance(rows, dict) else rows
+        if rows:
+            print(f"\nfusion sweep on {label} (answer hit; offline re-fusion of the same candidate lists)")
+            print(f"{'fusion':<56} {'query':<9} {'cand':>4} {'R@1':>7} {'R@5':>7} {'MRR':>7}")
+            for r in rows:
+                a = r["answer"]
+                print(
+                    f"{r['fusion']:<56} {r['query']:<9} {r['candidates']:>4} {a['recall@1']:>7.4f} "
+                    f"{a['recall@5']:>7.4f} {a['mrr']:>7.4f}"
+                )
     print(f"\nwrote {out_path} (runtime {out['runtime_s']:.0f} s)")
 
 

@@ -132,7 +132,7 @@ def edit_faq(
 
 
 class FaqRefresher:
-    """Keeps one worker's index in step with FAQ changes made by another worker.
+    """Keeps one worker's index in step with FAQ entries and notices published by another worker.
 
     `maybe_refresh()` is cheap: at most every `interval_s` it reads the FAQ table's fingerprint,
     and re-syncs the index only when that changed. Call it before answering a question.
@@ -156,7 +156,12 @@ class FaqRefresher:
 
     def mark_synced(self) -> None:
         with contextlib.suppress(Exception):
-            self._stamp = self.store.faq_stamp()
+            self._stamp = f"{self.store.faq_stamp()}:{self._documents_stamp()}"
+
+    def _documents_stamp(self) -> str:
+        """A fingerprint of the parsed notices: another worker may have published one."""
+        manifest = self.index.store.manifest()
+        return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
 
     def maybe_refresh(self, *, force: bool = False) -> bool:
         """Re-sync when the FAQ changed since the last look; True when it did. Never raises."""
@@ -168,7 +173,7 @@ class FaqRefresher:
         try:
             self._checked = now
             try:
-                stamp = self.store.faq_stamp()
+                stamp = f"{self.store.faq_stamp()}:{self._documents_stamp()}"
             except Exception:
                 return False  # the database is away: keep answering from what is indexed
             if stamp == self._stamp:

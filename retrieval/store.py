@@ -29,6 +29,7 @@ class DocumentStore:
         self._docs_dir = root / "documents"
         self._manifest_path = root / "manifest.json"
         self._cache: dict[str, Document] = {}
+        self._parsers: dict[str, str | None] = {}  # parser version of each cached document
 
     def manifest(self) -> dict[str, dict[str, str]]:
         """Return {doc_id: {"path", "content_hash"}} for every stored document."""
@@ -43,6 +44,7 @@ class DocumentStore:
         manifest[doc.doc_id] = {"path": doc.path, "content_hash": doc.content_hash, "parser": version}
         _write_json_atomic(self._manifest_path, manifest)
         self._cache[doc.doc_id] = doc
+        self._parsers[doc.doc_id] = version
 
     def remove(self, doc_id: str) -> None:
         """Forget a document."""
@@ -53,12 +55,22 @@ class DocumentStore:
         self._cache.pop(doc_id, None)
 
     def get(self, doc_id: str) -> Document | None:
-        """Return a stored document, or None."""
+        """Return a stored document, or None (read again when another process replaced it)."""
+        cached = self._cache.get(doc_id)
+        if cached is not None:
+            entry = self.manifest().get(doc_id)
+            if (
+                entry is None
+                or entry.get("content_hash") != cached.content_hash
+                or entry.get("parser") != self._parsers.get(doc_id)
+            ):
+                self._cache.pop(doc_id, None)
         if doc_id not in self._cache:
             path = self._docs_dir / f"{doc_id}.json"
             if not path.exists():
                 return None
             self._cache[doc_id] = Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            self._parsers[doc_id] = self.manifest().get(doc_id, {}).get("parser")
         return self._cache[doc_id]
 
     def documents(self) -> list[Document]:

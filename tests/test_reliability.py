@@ -1,0 +1,665 @@
+"""Several uvicorn workers over PostgreSQL and a Chroma server, as `applybot serve` runs in production.
+
+A real server process (`uvicorn handlers.api:app_from_env --factory --workers 2`) on a loopback port,
+a real `chroma run` and a PostgreSQL database of the test's own. Checked:
+
+- a follow-up reaches the *other* worker than the question before it and still has its context;
+- every question is logged exactly once (rows in `messages` == questions answered);
+- under load (concurrency 32): no 5xx; with a worker killed by SIGKILL the other goes on and no
+  answered question is missing from the database; with the Chroma server stopped answers go on
+  `degraded`, and come back normal when it restarts, without restarting applybot; with PostgreSQL
+  refusing connections answers go on, the spool replays when it is back, and nothing is doubled.
+
+Reduced sizes by default; `APPLYBOT_FULL_RELIABILITY=1` runs the full ones (20,000 questions).
+Everything is bounded in time and talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.services import ingest_and_index
+from bot.store import Store, open_store
+from tests.conftest import DATA, SEED, make_settings
+from tests.test_search import ChromaServer, _free_port
+from tests.test_store import PgDatabase, _admin
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = os.environ.get("APPLYBOT_FULL_RELIABILITY", "") not in ("", "0")
+LOAD_QUESTIONS = 20_000 if FULL else 300
+CONVERSATIONS = 200 if FULL else 12
+FAULT_PHASE = 2_000 if FULL else 60  # answers wanted before, during and after each fault
+CONCURRENCY = 32
+TODAY = "2026-11-28"
+FOLLOW_Q = ("社区学习中心什么时候截止？", "那联系人呢？")
+
+
+# -- the server under test ----------------------------------------------------------------------------
+
+
+def _proc_children(pid: int) -> list[int]:
+    """Child process ids of `pid`, read from /proc (no extra dependency)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            out.append(int(entry.name))
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, in seconds."""
+    stat = (Path("/proc") / str(pid) / "stat").read_text()
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    out = set()
+    fd_dir = Path("/proc") / str(pid) / "fd"
+    try:
+        entries = list(fd_dir.iterdir())
+    except OSError:
+        return out
+    for fd in entries:
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                out.add(target[8:-1])
+    return out
+
+
+def _tcp_inode(server_port: int, client_port: int) -> str | None:
+    """The inode of the server side of an established loopback connection, once it has been accepted."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as fh:
+            next(fh)
+            for line in fh:
+                parts = line.split()
+                local_port = int(parts[1].rsplit(":", 1)[1], 16)
+                remote_port = int(parts[2].rsplit(":", 1)[1], 16)
+                if local_port == server_port and remote_port == client_port and parts[9] != "0":
+                    return parts[9]
+    return None
+
+
+def server_env(
+    data_dir: Path,
+    knowledge_dir: Path,
+    *,
+    database_url: str = "",
+    chroma_url: str = "",
+    workers: int = 2,
+    **extra: str,
+) -> dict[str, str]:
+    """The environment of a server process: only these APPLYBOT_* settings, nothing inherited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLYBOT_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        # One embedding thread per worker: two workers with two spinning OpenMP threads each on two
+        # cores answer several times slower than with one (see the deployment report).
+        OMP_NUM_THREADS="1",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        ANONYMIZED_TELEMETRY="False",
+        APPLYBOT_DATA_DIR=str(data_dir),
+        APPLYBOT_KNOWLEDGE_DIR=str(knowledge_dir),
+        APPLYBOT_DATABASE_URL=database_url,
+        APPLYBOT_CHROMA_URL=chroma_url,
+        APPLYBOT_TODAY=TODAY,
+        APPLYBOT_WORKERS=str(workers),
+        APPLYBOT_RATE_LIMIT_PER_MINUTE="100000000",
+    )
+    env.update(extra)
+    return env
+
+
+class AppServer:
+    """`uvicorn handlers.api:app_from_env --factory --workers N` on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], *, workers: int, cwd: Path, log_path: Path) -> None:
+        self.env, self.workers, self.cwd, self.log_path = env, workers, cwd, log_path
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 180.0) -> None:
+        command = [
+            sys.executable, "-m", "uvicorn", "handlers.api:app_from_env", "--factory",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+            "--no-access-log", "--timeout-graceful-shutdown", "5", "--backlog", "4096",
+        ]  # fmt: skip
+        log = self.log_path.open("ab")
+        # A session of its own: the server and its workers are stopped together, by this id only.
+        self.process = subprocess.Popen(
+            command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        self.wait_started(self.workers, timeout_s)
+
+    def started_count(self) -> int:
+        """How many worker start-ups completed so far (uvicorn logs one line per worker)."""
+        try:
+            return self.log_path.read_text(errors="replace").count("Application startup complete")
+        except OSError:
+            return 0
+
+    def wait_started(self, count: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"the server exited:\n{self.log_tail()}")
+            if self.started_count() >= count and self._ready():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"the server did not start in {timeout_s:.0f} s:\n{self.log_tail()}")
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def worker_pids(self) -> list[int]:
+        """The uvicorn worker processes (children of the master started by multiprocessing's spawn)."""
+        if self.process is None:
+            return []
+        if self.workers == 1:
+            return [self.process.pid]
+        return sorted(p for p in _proc_children(self.process.pid) if "spawn_main" in _cmdline(p))
+
+    def worker_of(self, client_port: int, timeout_s: float = 5.0) -> int | None:
+        """The worker that accepted the connection from this client port (None if none did in time)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            inode = _tcp_inode(self.port, client_port)
+            if inode is not None:
+                for pid in self.worker_pids():
+                    if inode in _socket_inodes(pid):
+                        return pid
+            time.sleep(0.005)
+        return None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        pgid = self.process.pid  # the session started above: its id is the server's own
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        # Workers whose master died first would still hold the group: end them too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        self.process = None
+
+
+def prepare_data(
+    root: Path, embedding_cache: Path, *, database_url: str = "", chroma_url: str = ""
+) -> tuple[Path, Path]:
+    """A knowledge dir with the seed notice and a data dir with it ingested (the cache saves embedding)."""
+    knowledge, data_dir = root / "knowledge", root / "data"
+    knowledge.mkdir(parents=True)
+    shutil.copy(SEED, knowledge / SEED.name)
+    (data_dir / "cache").mkdir(parents=True)
+    cache = embedding_cache / "embeddings.sqlite"
+    if cache.exists():
+        shutil.copy(cache, data_dir / "cache" / "embeddings.sqlite")
+    settings = make_settings(data_dir, knowledge, database_url=database_url, chroma_url=chroma_url)
+    store = open_store(settings)
+    try:
+        ingest_and_index(settings, [knowledge], store=store)
+    finally:
+        store.close()
+    return data_dir, knowledge
+
+
+# -- the database, seen from outside --------------------------------------------------------------------
+
+
+def _pg_query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def message_counts(url: str) -> tuple[int, int]:
+    """(rows, distinct message ids) in the messages table."""
+    rows = _pg_query(url, "SELECT count(*), count(DISTINCT message_id) FROM messages")
+    return int(rows[0][0]), int(rows[0][1])
+
+
+def logged_ids(url: str) -> set[str]:
+    return {str(r[0]) for r in _pg_query(url, "SELECT message_id FROM messages")}
+
+
+def _wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+# -- load ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    started: float
+    ended: float
+    status: int | None
+    error: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass
+class Load:
+    """Questions at a fixed concurrency through one httpx.AsyncClient, until `limit` or `stop()`."""
+
+    url: str
+    questions: list[str]
+    limit: int
+    concurrency: int = CONCURRENCY
+    timeout_s: float = 30.0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._next = 0
+        self._stopped = False
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    async def run(self) -> list[Outcome]:
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+        async with httpx.AsyncClient(base_url=self.url, timeout=self.timeout_s, limits=limits) as client:
+            await asyncio.gather(*(self._worker(client) for _ in range(self.concurrency)))
+        return self.outcomes
+
+    async def _worker(self, client: httpx.AsyncClient) -> None:
+        while not self._stopped and self._next < self.limit:
+            i = self._next
+            self._next += 1
+            question = self.questions[i % len(self.questions)]
+            started = time.monotonic()
+            try:
+                response = await client.post("/api/ask", json={"question": question})
+            except httpx.HTTPError as exc:
+                self.outcomes.append(Outcome(started, time.monotonic(), None, f"{type(exc).__name__}: {exc}"))
+                await asyncio.sleep(0.05)  # a dead connection: do not spin while the pool reconnects
+                continue
+            data = response.json() if response.status_code == 200 else None
+            error = None if response.status_code == 200 else response.text[:300]
+            self.outcomes.append(Outcome(started, time.monotonic(), response.status_code, error, data))
+
+    def answered(self, *, since: float = 0.0) -> list[Outcome]:
+        """200 answers to questions sent at or after `since` (time.monotonic())."""
+        return [o for o in self.outcomes if o.status == 200 and o.started >= since]
+
+    async def wait_answered(self, count: int, *, since: float = 0.0, timeout_s: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while len(self.answered(since=since)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {len(self.answered(since=since))} of {count} answers came back")
+            if len(self.outcomes) >= self.limit:
+                raise AssertionError("the load ran out of questions before the scenario ended")
+            await asyncio.sleep(0.05)
+
+    def statuses(self) -> Counter[int | None]:
+        return Counter(o.status for o in self.outcomes)
+
+    def server_errors(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status is not None and o.status >= 500]
+
+
+def load_questions() -> list[str]:
+    rows = [json.loads(line) for line in (DATA / "eval_dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [r["question"] for r in rows if r.get("question")]
+
+
+def run_scenario(load: Load, scenario: Callable[[Load], Any], timeout_s: float) -> None:
+    """Run the load and, beside it, the scenario (which stops the load when it is done)."""
+
+    async def main() -> None:
+        async def drive() -> None:
+            try:
+                await scenario(load)
+            finally:
+                load.stop()
+
+        await asyncio.wait_for(asyncio.gather(load.run(), drive()), timeout=timeout_s)
+
+    asyncio.run(main())
+
+
+# -- fixtures --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Deployment:
+    server: AppServer
+    chroma: ChromaServer
+    pg: PgDatabase
+    data_dir: Path
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory,
+    embedding_cache: Path,
+    seed_kb: tuple,  # type: ignore[type-arg]  # fills the embedding cache
+) -> Iterator[Deployment]:
+    with _admin():
+        pass  # skips when PostgreSQL is not reachable
+    root = tmp_path_factory.mktemp("reliability")
+    chroma = ChromaServer(root / "chroma")
+    chroma.start()
+    pg = PgDatabase()
+    server: AppServer | None = None
+    try:
+        data_dir, knowledge = prepare_data(root, embedding_cache, database_url=pg.url, chroma_url=chroma.url)
+        env = server_env(data_dir, knowledge, database_url=pg.url, chroma_url=chroma.url, workers=2)
+        server = AppServer(env, workers=2, cwd=root, log_path=root / "server.log")
+        server.start()
+        assert len(server.worker_pids()) == 2, server.log_tail()
+        yield Deployment(server, chroma, pg, data_dir)
+        assert "Traceback" not in server.log_path.read_text(errors="replace"), server.log_tail(80)
+    finally:
+        if server is not None:
+            server.stop()
+        chroma.stop()
+        pg.drop()
+
+
+# -- several workers ---------------------------------------------------------------------------------
+
+
+def ask_on(conn: http.client.HTTPConnection, question: str, session_id: str | None = None) -> dict[str, Any]:
+    body = {"question": question, **({"session_id": session_id} if session_id else {})}
+    conn.request("POST", "/api/ask", body=json.dumps(body), headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    payload = response.read()
+    assert response.status == 200, payload[:300]
+    return dict(json.loads(payload))
+
+
+def connect_to_worker(
+    server: AppServer, accept: Callable[[int], bool]
+) -> tuple[http.client.HTTPConnection, int]:
+    """A new connection that a worker `accept`s (reconnect until one does; bounded)."""
+    for _ in range(200):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.connect()
+        assert conn.sock is not None
+        pid = server.worker_of(conn.sock.getsockname()[1])
+        if pid is not None and accept(pid):
+            return conn, pid
+        conn.close()
+    raise AssertionError("no connection reached the wanted worker in 200 tries")
+
+
+def test_a_follow_up_on_the_other_worker_keeps_its_context_and_each_question_is_logged_once(
+    deployment: Deployment,
+) -> None:
+    server, db = deployment.server, deployment.pg.url
+    before, _ = message_counts(db)
+    crossed = Counter[tuple[int, int]]()
+    for _ in range(CONVERSATIONS):
+        conn, first_pid = connect_to_worker(server, lambda pid: True)
+        with contextlib.closing(conn):
+            first = ask_on(conn, FOLLOW_Q[0])
+        # The follow-up goes, on a new connection, to the worker that did NOT answer the question.
+        conn, second_pid = connect_to_worker(server, lambda pid, first_pid=first_pid: pid != first_pid)  # type: ignore[misc]
+        with contextlib.closing(conn):
+            second = ask_on(conn, FOLLOW_Q[1], first["session_id"])
+        assert "2023年10月25日" in first["answer"], first["answer"]
+        assert "万婷" in second["answer"], second["answer"]
+        assert second["session_id"] == first["session_id"] and second["message_id"] != first["message_id"]
+        crossed[(first_pid, second_pid)] += 1
+    assert sum(crossed.values()) == CONVERSATIONS and all(a != b for a, b in crossed)
+    # Nothing logged twice, nothing missing.
+    assert message_counts(db) == (before + 2 * CONVERSATIONS, before + 2 * CONVERSATIONS)
+
+
+def test_load_has_no_server_errors_and_logs_each_question_once(deployment: Deployment) -> None:
+    server, db = deployment.server, deployment.pg.url
+    before, _ = message_counts(db)
+    load = Load(server.url, load_questions(), limit=LOAD_QUESTIONS)
+
+    async def scenario(load: Load) -> None:
+        await load.wait_answered(LOAD_QUESTIONS, timeout_s=3600 if FULL else 120)
+
+    started = time.monotonic()
+    run_scenario(load, scenario, timeout_s=4000 if FULL else 150)
+    took = time.monotonic() - started
+    assert load.statuses() == {200: LOAD_QUESTIONS}, load.statuses()
+    answered = [o.data["message_id"] for o in load.answered() if o.data]
+    assert len(set(answered)) == LOAD_QUESTIONS
+    assert message_counts(db) == (before + LOAD_QUESTIONS, before + LOAD_QUESTIONS)
+    assert set(answered) <= logged_ids(db)
+    print(f"\n{LOAD_QUESTIONS} questions at concurrency {CONCURRENCY}: {LOAD_QUESTIONS / took:.0f}/s")
+
+
+# -- faults under load -------------------------------------------------------------------------------
+
+
+def test_a_worker_killed_mid_load_loses_no_logged_answer(deployment: Deployment) -> None:
+    server, db = deployment.server, deployment.pg.url
+    before, _ = message_counts(db)
+    started_before = server.started_count()
+    victim = server.worker_pids()[0]
+    survivor = next(p for p in server.worker_pids() if p != victim)
+    cpu_survivor: list[float] = []
+    load = Load(server.url, load_questions(), limit=LOAD_QUESTIONS + 30 * FAULT_PHASE)
+
+    async def scenario(load: Load) -> None:
+        await load.wait_answered(FAULT_PHASE)
+        cpu_survivor.append(_cpu_seconds(survivor))
+        os.kill(victim, signal.SIGKILL)
+        killed_at = time.monotonic()
+        # The other worker goes on answering, while uvicorn starts a new one in the victim's place.
+        await load.wait_answered(2 * FAULT_PHASE, since=killed_at, timeout_s=120)
+        cpu_survivor.append(_cpu_seconds(survivor))
+        await asyncio.to_thread(server.wait_started, started_before + 1, 180)
+        await load.wait_answered(FAULT_PHASE, since=time.monotonic())
+
+    run_scenario(load, scenario, timeout_s=3600 if FULL else 240)
+    assert not load.server_errors(), load.statuses()
+    assert cpu_survivor[1] > cpu_survivor[0]
+    assert victim not in server.worker_pids() and len(server.worker_pids()) == 2  # replaced
+    failed = [o for o in load.outcomes if o.status is None]
+    assert len(failed) <= CONCURRENCY, failed[:3]  # only what the killed worker had in hand
+    answered = [o.data["message_id"] for o in load.answered() if o.data]
+    logged = logged_ids(db)
+    assert set(answered) <= logged, len(set(answered) - logged)
+    rows, distinct = message_counts(db)
+    assert rows == distinct
+    # Rows are the answers given, plus at most those the victim logged but could not send.
+    assert before + len(answered) <= rows <= before + len(answered) + len(failed)
+
+
+def test_chroma_stopped_mid_load_degrades_then_recovers_without_a_restart(deployment: Deployment) -> None:
+    server, chroma = deployment.server, deployment.chroma
+    marks: dict[str, float] = {}
+    load = Load(server.url, load_questions(), limit=LOAD_QUESTIONS + 30 * FAULT_PHASE)
+
+    async def scenario(load: Load) -> None:
+        await load.wait_answered(FAULT_PHASE)
+        marks["stopping"] = time.monotonic()
+        await asyncio.to_thread(chroma.stop)
+        marks["down"] = time.monotonic()
+        await load.wait_answered(FAULT_PHASE, since=marks["down"])
+        marks["restart"] = time.monotonic()
+        await asyncio.to_thread(chroma.start)  # same port, same data
+        marks["up"] = time.monotonic()
+        await load.wait_answered(2 * FAULT_PHASE, since=marks["up"])
+
+    try:
+        run_scenario(load, scenario, timeout_s=3600 if FULL else 180)
+    finally:
+        if chroma.process is None:
+            chroma.start()
+    assert load.statuses() == {200: len(load.outcomes)}, load.statuses()
+    before = [o for o in load.outcomes if o.ended < marks["stopping"]]
+    during = [o for o in load.answered(since=marks["down"]) if o.ended < marks["restart"]]
+    after = load.answered(since=marks["up"])
+    assert before and not any(o.data and o.data["degraded"] for o in before)
+    assert during and all(o.data and o.data["degraded"] for o in during)
+    degraded_after = [o for o in after if o.data and o.data["degraded"]]
+    # Normal answers resume: the vector index reconnects on the next question.
+    assert len(degraded_after) <= CONCURRENCY, (len(degraded_after), len(after))
+    assert not any(o.data and o.data["degraded"] for o in after[-FAULT_PHASE:])
+    with urllib.request.urlopen(f"{server.url}/readyz", timeout=10) as response:
+        assert json.loads(response.read())["degraded"] is False
+
+
+def test_postgresql_unreachable_mid_load_spools_then_replays_without_duplicates(
+    deployment: Deployment,
+) -> None:
+    server, pg, db = deployment.server, deployment.pg, deployment.pg.url
+    spool = deployment.data_dir / "spool"
+    before, _ = message_counts(db)
+    spooled: list[int] = []
+    load = Load(server.url, load_questions(), limit=LOAD_QUESTIONS + 30 * FAULT_PHASE)
+
+    def spool_lines() -> int:
+        return sum(
+            len(p.read_text(encoding="utf-8").splitlines())
+            for p in (spool / "pending.jsonl", spool / "replaying.jsonl")
+            if p.exists()
+        )
+
+    async def scenario(load: Load) -> None:
+        await load.wait_answered(FAULT_PHASE)
+        await asyncio.to_thread(pg.refuse_connections)
+        down = time.monotonic()
+        await load.wait_answered(2 * FAULT_PHASE, since=down)
+        spooled.append(spool_lines())
+        await asyncio.to_thread(pg.accept_connections)
+        await load.wait_answered(FAULT_PHASE, since=time.monotonic())
+
+    try:
+        run_scenario(load, scenario, timeout_s=3600 if FULL else 180)
+    finally:
+        pg.accept_connections()
+    assert load.statuses() == {200: len(load.outcomes)}, load.statuses()
+    assert spooled and spooled[0] >= 2 * FAULT_PHASE  # the outage's answers went to the spool
+    answered = {o.data["message_id"] for o in load.answered() if o.data}
+    assert len(answered) == len(load.outcomes)
+    # The spool drains in the background; then every answer is in the database exactly once.
+    _wait_until(lambda: spool_lines() == 0, 120, "the spool to drain")
+    _wait_until(lambda: message_counts(db)[0] >= before + len(answered), 60, "the replayed rows")
+    assert message_counts(db) == (before + len(answered), before + len(answered))
+    assert answered <= logged_ids(db)
+    assert not (spool / "rejected.jsonl").exists()
+
+
+# -- a notice published on one worker ---------------------------------------------------------------
+
+NEW_NOTICE = DATA / "notices" / "university-research-projects-2026.md"
+NEW_QUESTION, NEW_FACT = "交叉学科培育项目找谁咨询？", "赵明远"
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def test_a_notice_published_on_one_worker_is_answered_by_the_others(deployment: Deployment) -> None:
+    server, db = deployment.server, deployment.pg.url
+    store = Store(db, data_dir=deployment.data_dir / "staff-setup")
+    try:
+        store.add_user("publisher", "publisher-password-1")
+    finally:
+        store.close()
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    with httpx.Client(base_url=server.url, limits=limits, timeout=60) as staff:
+        page = staff.get("/staff/login")
+        stream = page.extensions["network_stream"]
+        publisher = server.worker_of(stream.get_extra_info("client_addr")[1])
+        assert publisher is not None
+        login = staff.post(
+            "/staff/login",
+            data={"name": "publisher", "password": "publisher-password-1", "csrf_token": _csrf(page.text)},
+        )
+        assert login.status_code == 303, login.text[:500]
+        csrf = _csrf(staff.get("/staff/knowledge").text)
+        preview = staff.post(
+            "/staff/knowledge/upload",
+            data={"csrf_token": csrf},
+            files={"file": (NEW_NOTICE.name, NEW_NOTICE.read_bytes(), "text/markdown")},
+        )
+        assert preview.status_code == 200, preview.text[:500]
+        upload_id = re.search(r'name="upload_id" value="([^"]+)"', preview.text)
+        assert upload_id, preview.text[:500]
+        published = staff.post(
+            "/staff/knowledge/publish", data={"csrf_token": csrf, "upload_id": upload_id.group(1)}
+        )
+        assert published.status_code == 303, published.text[:500]
+        # The publishing worker answers from the new notice at once ...
+        answer = staff.post("/api/ask", json={"question": NEW_QUESTION}).json()
+        assert server.worker_of(stream.get_extra_info("client_addr")[1]) == publisher
+        assert NEW_FACT in answer["answer"], answer["answer"]
+    # ... and so should the other worker, a little later (it shares the index, the store, the database).
+    deadline = time.monotonic() + 15  # FaqRefresher looks every 10 s
+    while True:
+        conn, pid = connect_to_worker(server, lambda pid: pid != publisher)
+        with contextlib.closing(conn):
+            other = ask_on(conn, NEW_QUESTION)
+        if NEW_FACT in other["answer"] or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert NEW_FACT in other["answer"], other["answer"]
