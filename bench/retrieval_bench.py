@@ -183,12 +183,17 @@ def components(searcher: Any, queries: list[str]) -> dict[str, Any]:
     from retrieval.normalize import normalize_for_search
     from retrieval.search import CANDIDATES
 
+    try:  # search.py embeds a question without Chinese as written, not expanded
+        from retrieval.normalize import has_cjk
+    except ImportError:
+        has_cjk = None
     inner = getattr(searcher.embedder, "inner", searcher.embedder)
     parts: dict[str, list[float]] = {"embed_query": [], "chroma_query": [], "bm25_search": []}
     for q in queries:
-        expanded = expand_query(normalize_for_search(q))
+        expanded = expand_query(normalize_for_search(q.strip()))
+        dense_text = q.strip() if has_cjk and not has_cjk(q) else expanded
         t0 = time.perf_counter()
-        vector = inner.embed_queries([expanded])[0]
+        vector = inner.embed_queries([dense_text])[0]
         t1 = time.perf_counter()
         searcher.vectors.query(vector, k=CANDIDATES)
         t2 = time.perf_counter()

@@ -137,7 +137,9 @@ class HealthPublic(BaseModel):
     degraded: bool | None = None
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (400, 413, 422, 429, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorPublic} for status in (400, 413, 422, 429, 503)
+}
 
 # -- metrics -----------------------------------------------------------------------------------------
 
