@@ -99,7 +99,8 @@ def build_index(args: argparse.Namespace, passages: list[dict[str, str]]) -> tup
     from bot.settings import Settings
     from retrieval.entries import Entry
 
-    empty_kb = Path(tempfile.mkdtemp(prefix="applybot-cmrc-empty-"))
+    empty_kb = Path(args.data_dir) / "no-documents"  # the store stays empty: CMRC comes in as extra entries
+    empty_kb.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=Path(args.data_dir), knowledge_dir=empty_kb, chroma_url="")
     retrieval = build_retrieval(settings)
     embedder = retrieval.embedder
