@@ -61,7 +61,8 @@ def _admin() -> Any:
     try:
         return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}")
+        # The store must be proven on real PostgreSQL: a missing server is a failure, not a skip.
+        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}")
 
 
 class PgDatabase:
