@@ -43,8 +43,14 @@ typecheck: setup
 test: setup browser-deps lint typecheck
 	$(BIN)/python -m pytest
 
+# Benchmarks and the full-size reliability run (minutes to an hour on 2 cores); results in docs/.
 bench: setup
 	$(BIN)/python bench/retrieval_bench.py
+	$(BIN)/python bench/cmrc_eval.py
+	$(BIN)/python bench/answer_bench.py
+	$(BIN)/python bench/baselines.py
+	$(BIN)/python bench/http_bench.py
+	APPLYBOT_FULL_RELIABILITY=1 $(BIN)/python -m pytest tests/test_reliability.py
 
 clean:
 	rm -rf $(VENV) .applybot

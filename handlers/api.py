@@ -685,6 +685,8 @@ def run_server(settings: Settings) -> None:
     import uvicorn
 
     if settings.workers > 1:
+        # Workers share two cores: one embedding thread each avoids OpenMP stalls (docs/benchmarks.md).
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
         # Worker processes rebuild the settings from the environment: hand ours down that way.
         for name, value in settings.model_dump().items():
             os.environ[f"APPLYBOT_{name.upper()}"] = str(value)

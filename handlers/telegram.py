@@ -1167,7 +1167,12 @@ def run_from_settings(settings: Any) -> None:
         run_server(settings)
         return
     from bot.services import build_assistant
+    from bot.store import open_store
 
-    assistant = build_assistant(settings)
-    journal = Journal(Path(settings.data_dir) / "journal")
-    run_polling(config, assistant, journal)
+    # The same store as the API: answers, feedback and handoffs reach the staff pages.
+    store = open_store(settings)
+    try:
+        assistant = build_assistant(settings, store=store)
+        run_polling(config, assistant, store)  # type: ignore[arg-type]
+    finally:
+        store.close()

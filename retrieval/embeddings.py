@@ -66,7 +66,13 @@ class SentenceTransformerEmbedder:
         # Without these a hub name retries the network for over a minute before failing.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # the slim image leaves torch out
+            raise ConfigurationError(
+                "the sentence-transformers backend needs torch and sentence-transformers "
+                "(install them, or build the image with WITH_TORCH=1)"
+            ) from exc
 
         try:
             self._model = SentenceTransformer(model, device="cpu")

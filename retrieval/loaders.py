@@ -88,7 +88,10 @@ def load_file(path: Path) -> LoadedFile:
     fmt, reader = READERS[suffix]
     try:
         blocks = reader(data, path)
-    except IngestError:
+    except IngestError as exc:
+        message = str(exc)
+        if not message.startswith(path.name):
+            raise type(exc)(f"{path.name}: {message}") from exc  # readers do not know the file name
         raise
     except Exception as exc:  # a reader library failing on a broken file
         raise CorruptFileError(

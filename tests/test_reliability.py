@@ -402,7 +402,7 @@ def deployment(
     seed_kb: tuple,  # type: ignore[type-arg]  # fills the embedding cache
 ) -> Iterator[Deployment]:
     with _admin():
-        pass  # skips when PostgreSQL is not reachable
+        pass  # fails at once, with the address, when PostgreSQL is not reachable
     root = tmp_path_factory.mktemp("reliability")
     chroma = ChromaServer(root / "chroma")
     chroma.start()
