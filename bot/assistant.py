@@ -210,6 +210,18 @@ class Assistant:
             if "list_tasks" in carried and not task and context.applicant:
                 intents = ["list_tasks", *[i for i in intents if i != "list_tasks"]]
         applicant, aliases = u.applicant, u.applicant_aliases
+        if (
+            applicant
+            and task
+            and not any(
+                normalize_for_search(a) in u.normalized.replace(normalize_for_search(task), "")
+                for a in aliases
+            )
+        ):
+            applicant, aliases = (
+                None,
+                (),
+            )  # '教师' inside the task's own name ('青年教师…项目') is not who asks
         if applicant is None and follow_up and context.applicant:
             applicant, aliases = context.applicant, tuple(context.applicant_aliases) or (context.applicant,)
 
@@ -336,6 +348,10 @@ class Assistant:
             return self._extractive(u, intents, result, lang, day, content=content, task=None) or listed
         if record and applicant and "eligibility" in intents:
             return self._yes_no(record, applicant, aliases, lang)
+        if record and u.yes_no:
+            by_birth = self._birth_date_rule(record, u, lang)
+            if by_birth:
+                return by_birth
         if record is None:
             named = self._contact_named(u, intents)
             if named:
@@ -546,6 +562,40 @@ class Assistant:
                 )
             )
             draft.cite(self._span_citation(fact.doc, *fact.sentence))
+
+    def _birth_date_rule(self, record: Record, u: Understanding, lang: str) -> Draft | None:
+        """Answer 'I was born in 1989, can I apply?' against an age limit written as a birth date."""
+        said = re.search(
+            r"(\d{4})\s*年\s*(?:(\d{1,2})\s*月)?\s*(?:\d{1,2}\s*[日号])?\s*出生|born in (\d{4})", u.normalized
+        )
+        eligibility = record.fields.get("eligibility", "")
+        limit = re.search(
+            r"(\d{4})年(\d{1,2})月(\d{1,2})日[（(]?含?[)）]?\s*(以后|之后|以前|之前)出生", eligibility
+        )
+        if not said or not limit:
+            return None
+        year = int(said.group(1) or said.group(3))
+        month = int(said.group(2) or 0)
+        bound = date(int(limit.group(1)), int(limit.group(2)), int(limit.group(3)))
+        after = limit.group(4) in ("以后", "之后")
+        # With only a year (and month) given, decide only when the whole year (month) is on one side.
+        first = date(year, month or 1, 1)
+        last = date(year, month or 12, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+        if after:
+            verdict = True if first >= bound else False if last < bound else None
+        else:
+            verdict = True if last <= bound else False if first > bound else None
+        if verdict is None:
+            return None
+        draft = Draft(confidence=0.85, tasks=[record.task])
+        name = quoted(record.task, lang)
+        value = eligibility.rstrip("。")
+        if lang == "en":
+            draft.lines.append(f"{'Yes' if verdict else 'No'}. {name} requires: {limit.group(0)} ({value}).")
+        else:
+            draft.lines.append(f"{'可以' if verdict else '不可以'}。{name}要求{limit.group(0)}：{value}")
+        draft.cite(self._record_citation(self.view.documents[record.doc_id], record))
+        return draft
 
     def _yes_no(self, record: Record, applicant: str, aliases: tuple[str, ...], lang: str) -> Draft:
         doc = self.view.documents[record.doc_id]

@@ -39,8 +39,9 @@ def test_notices_of_other_shapes(build_kb: Callable[..., tuple], notice: str) ->
     report = run_answer_eval(make_assistant(retrieval), cases)
     assert report["n"] >= 20
     assert report["citation_validity"] == 1.0
-    # Measured 0.86 and 0.89 (see CHANGELOG); conditional eligibility (age, rank) is not reasoned about yet.
-    assert report["accuracy"] >= 0.8, report["failures"]
+    # Measured 0.972 and 0.974; the misses need reasoning the assistant does not do yet (one project
+    # per person, a floor area in the question).
+    assert report["accuracy"] >= 0.95, report["failures"]
 
 
 def test_an_open_university_gets_its_tasks_deadlines_and_contacts(assistant: Assistant) -> None:
@@ -157,3 +158,13 @@ def test_odd_questions_are_answered_or_escalated(assistant: Assistant, question:
     answer = assistant.ask(question)
     assert answer.answer and answer.message_id and answer.session_id
     assert "<img" not in answer.answer
+
+
+@pytest.mark.parametrize(("born", "expected"), [("1989年", "不可以"), ("1994年3月", "可以")])
+def test_an_age_limit_written_as_a_birth_date(
+    build_kb: Callable[..., tuple], born: str, expected: str
+) -> None:  # type: ignore[type-arg]
+    _, retrieval = build_kb([DATA / "notices" / "university-research-projects-2026.md"], "university")
+    answer = make_assistant(retrieval).ask(f"我{born}出生，能申请青年教师科研启动项目吗？")
+    assert answer.answer.startswith(expected + "。") and "1991年1月1日" in answer.answer
+    assert answer.citations[0].kind == "record"
