@@ -1,4 +1,4 @@
-"""Real servers for tests: uvicorn in a thread on a free loopback port."""
+"""Real servers for tests: uvicorn in a thread on a free loopback port, and how to start Chromium."""
 
 from __future__ import annotations
 
@@ -8,6 +8,17 @@ import time
 from typing import Any
 
 import uvicorn
+
+# Debian's Chromium, started so that it makes no connections of its own (this network is closed).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class Server:

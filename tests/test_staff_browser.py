@@ -24,19 +24,10 @@ from handlers.staff import add_user
 from retrieval.model import Block, stable_id
 from tests.builders import write_docx
 from tests.conftest import SEED, make_settings
-from tests.servers import Server
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, Server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STAFF, PASSWORD = "zhangli", "a long staff password"
 WAIT_MS = 30_000  # page loads, clicks and URL waits; `expect` keeps its own 5 s default
 HTTP_TIMEOUT_S = 60.0

@@ -20,22 +20,13 @@ from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
 from bot.settings import Settings
 from handlers.api import create_app
-from tests.servers import Server
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, Server
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
 DOCS = ROOT / "docs"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = os.environ.get("APPLYBOT_SCREENSHOTS") == "1"
 DEADLINE_Q = "社区学习中心啥时候截止"
 XSS = "<img src=x onerror=window.__xss=1><script>window.__xss=1</script>"
