@@ -1,11 +1,18 @@
-"""HTTP answer latency and throughput: a real server process, an async client, loopback only.
+"""HTTP answer latency and throughput: a real server process, a load client, loopback only.
 
 Starts `uvicorn handlers.api:app_from_env --factory --workers N` (what `applybot serve` runs) over the
 seed knowledge base, with PostgreSQL (a database of its own, dropped afterwards; SQLite when no
 server answers) and a `chroma run` server, as docker-compose.yml deploys it. For 1 and 2 workers and
-concurrency 1, 8, 32 and 64 it sends every question of tests/data/eval_dev.jsonl (each case's
-history first, in the same session) through httpx.AsyncClient, `--repeat` times, and reports
-p50/p95/p99 latency and answers per second (min/median/max over the passes) and the errors.
+concurrency 1, 8, 32 and 64 it loads `POST /api/ask`, `--repeat` times, and reports p50/p95/p99
+latency, answers per second (min/median/max over the passes), the errors, and where the CPU went
+(ms per answer in the workers, Chroma, PostgreSQL and the load client).
+
+Two load clients:
+- `wrk` (C, from apt; the default when installed) keeps N connections busy for `--seconds` with
+  the first turn of every development question in turn. Its own CPU is small, so on a 2-core
+  machine the rate is the server's, not the client's.
+- `httpx` (Python) sends every case of tests/data/eval_dev.jsonl with its history first, in one
+  session, so follow-ups are exercised; it spends 2-5 ms of CPU per answer itself.
 
 Before measuring, every worker answers every question once on a connection pinned to it (warm-up,
 not counted: `cold` in the JSON), which fills its query-embedding cache; the measured passes see
@@ -14,6 +21,7 @@ questions the workers have embedded before, as a server answering the same quest
 Targets: p95 <= 30 ms at concurrency 1; >= 150 answers/s at concurrency 32 with no errors.
 
     python bench/http_bench.py [--workers 1 2] [--concurrency 1 8 32 64] [--repeat 3]
+                               [--client auto|wrk|httpx] [--seconds 10]
                                [--db auto|postgresql|sqlite] [--out docs/bench_http.json]
 """
 
@@ -25,7 +33,10 @@ import contextlib
 import json
 import os
 import platform
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -96,29 +107,49 @@ def _postgres_backends(database_name: str) -> list[int]:
 
 
 class CpuMeter:
-    """How much CPU this benchmark's processes used, and how much everything else did, over a pass."""
+    """How much CPU each part of the set-up used over a pass, and how much everything else did."""
 
     def __init__(self, server: AppServer, chroma: ChromaServer, database_name: str) -> None:
         self.server, self.chroma, self.database_name = server, chroma, database_name
 
-    def ours(self) -> dict[int, int]:
-        pids = [os.getpid()]
+    def ours(self) -> dict[str, dict[int, int]]:
+        """Clock ticks per process, by role: the server (master and workers), Chroma, PostgreSQL, client."""
+        roles: dict[str, list[int]] = {"server": [], "chroma": [], "postgresql": []}
         if self.server.process is not None:
-            pids += [self.server.process.pid, *_children(self.server.process.pid)]
+            roles["server"] = [self.server.process.pid, *_children(self.server.process.pid)]
         if self.chroma.process is not None:
-            pids.append(self.chroma.process.pid)
+            roles["chroma"] = [self.chroma.process.pid]
         if self.database_name:
-            pids += _postgres_backends(self.database_name)
-        return {pid: _proc_ticks(pid) for pid in pids}
+            roles["postgresql"] = _postgres_backends(self.database_name)
+        taken = {pid for pids in roles.values() for pid in pids}
+        roles["client"] = [os.getpid(), *(p for p in _children(os.getpid()) if p not in taken)]
+        return {role: {pid: _proc_ticks(pid) for pid in pids} for role, pids in roles.items()}
+
+    @staticmethod
+    def _reaped_client_ms() -> float:
+        """CPU of finished child processes (a wrk run), which /proc no longer shows."""
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (usage.ru_utime + usage.ru_stime) * 1000
 
     def start(self) -> None:
-        self._ours, self._ticks = self.ours(), _cpu_ticks()
+        self._ours, self._ticks, self._reaped = self.ours(), _cpu_ticks(), self._reaped_client_ms()
 
-    def stop(self) -> dict[str, float]:
+    def stop(self, answers: int) -> dict[str, Any]:
         ours, ticks = self.ours(), _cpu_ticks()
-        used = sum(t - self._ours.get(pid, 0) for pid, t in ours.items())
+        tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+        per_role_ms = {
+            role: tick_ms * sum(t - self._ours.get(role, {}).get(pid, 0) for pid, t in pids.items())
+            for role, pids in ours.items()
+        }
+        per_role_ms["client"] += self._reaped_client_ms() - self._reaped
         busy, total = ticks[0] - self._ticks[0], max(1, ticks[1] - self._ticks[1])
-        return {"machine_busy": round(busy / total, 2), "others_busy": round(max(0, busy - used) / total, 2)}
+        used_ticks = sum(per_role_ms.values()) / tick_ms
+        return {
+            "machine_busy": round(busy / total, 2),
+            "others_busy": round(max(0.0, busy - used_ticks) / total, 2),
+            # Where the CPU went: milliseconds of CPU per answer, by part of the set-up.
+            "cpu_ms_per_answer": {role: round(ms / max(1, answers), 2) for role, ms in per_role_ms.items()},
+        }
 
 
 def _machine_busy(seconds: float) -> float:
@@ -191,7 +222,7 @@ async def run_pass(
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - started
-        cpu = meter.stop() if meter is not None else {}
+        cpu = meter.stop(len(latencies)) if meter is not None else {}
     return {
         "answers": len(latencies),
         "errors": sum(errors.values()),
@@ -205,6 +236,68 @@ async def run_pass(
         # Shares of all CPUs busy during the pass: in all, and by processes not of this benchmark.
         **cpu,
     }
+
+
+WRK_SCRIPT = """
+-- Generated by bench/http_bench.py: POST each question in turn; report percentiles as JSON.
+local bodies = {%s}
+local next_body = 0
+request = function()
+  next_body = next_body %% #bodies + 1
+  return wrk.format("POST", "/api/ask", {["Content-Type"] = "application/json"}, bodies[next_body])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK_JSON {\\"requests\\": %%d, \\"duration_us\\": %%d, \\"connect\\": %%d, \\"read\\": %%d, " ..
+    "\\"write\\": %%d, \\"status\\": %%d, \\"timeout\\": %%d, \\"p50_us\\": %%d, \\"p95_us\\": %%d, \\"p99_us\\": %%d}\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def standalone_questions(cases: list[dict[str, Any]]) -> list[str]:
+    """Questions that make sense without a conversation: each case's first turn."""
+    return [[*case.get("history", []), case["question"]][0] for case in cases]
+
+
+def run_wrk_pass(
+    url: str, script: Path, concurrency: int, seconds: float, meter: CpuMeter | None = None
+) -> dict[str, Any]:
+    """`wrk` (C, one thread) keeps `concurrency` connections busy for `seconds`: the server's rate."""
+    if meter is not None:
+        meter.start()
+    done = subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON "))
+    result = json.loads(line.removeprefix("WRK_JSON "))
+    errors = {k: result[k] for k in ("connect", "read", "write", "status", "timeout") if result[k]}
+    answers = result["requests"] - result["status"]
+    wall = result["duration_us"] / 1e6
+    cpu = meter.stop(answers) if meter is not None else {}
+    return {
+        "answers": answers,
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "seconds": round(wall, 3),
+        "answers_per_s": round(answers / wall, 1) if wall else 0.0,
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p95_ms": round(result["p95_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
+        "load_1m": round(os.getloadavg()[0], 2),
+        **cpu,
+    }
+
+
+def write_wrk_script(path: Path, questions: list[str]) -> Path:
+    bodies = ", ".join(f"[==[{json.dumps({'question': q})}]==]" for q in questions)  # ASCII JSON
+    path.write_text(WRK_SCRIPT % bodies, encoding="utf-8")
+    return path
 
 
 def warm_up(server: AppServer, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -243,6 +336,10 @@ def summarize(passes: list[dict[str, Any]]) -> dict[str, Any]:
     }
     out["errors"] = sum(p["errors"] for p in passes)
     out["others_busy_max"] = max(p.get("others_busy", 0.0) for p in passes)
+    roles = passes[0].get("cpu_ms_per_answer", {})
+    out["cpu_ms_per_answer"] = {
+        role: statistics.median(p["cpu_ms_per_answer"][role] for p in passes) for role in roles
+    }
     return out
 
 
@@ -261,8 +358,17 @@ def main() -> None:
         help="OMP_NUM_THREADS of each server worker (the embedding engine's threads); default 1",
     )
     parser.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "eval_dev.jsonl")
+    parser.add_argument(
+        "--client",
+        choices=["auto", "wrk", "httpx"],
+        default="auto",
+        help="load client: wrk (C, light; first turns only) or httpx (Python; conversations with "
+        "follow-ups in their sessions); auto = wrk when installed",
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of one wrk pass")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_http.json")
     args = parser.parse_args()
+    client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
 
     db_kind = args.db if args.db != "auto" else ("postgresql" if _postgres_reachable() else "sqlite")
     busy_before = _machine_busy(2.0)
@@ -272,6 +378,11 @@ def main() -> None:
         )
     cases = load_jsonl(args.questions)
     answers_per_pass = sum(1 + len(c.get("history", [])) for c in cases)
+    pass_size = (
+        f"{args.seconds:g} s per pass (wrk)"
+        if client == "wrk"
+        else f"{answers_per_pass} answers per pass (httpx)"
+    )
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="applybot-http-bench-") as tmp, database(db_kind) as db_url:
         root = Path(tmp)
@@ -285,7 +396,12 @@ def main() -> None:
             )
             for workers in args.workers:
                 env = server_env(
-                    data_dir, knowledge, database_url=db_url, chroma_url=chroma.url, workers=workers
+                    data_dir,
+                    knowledge,
+                    database_url=db_url,
+                    chroma_url=chroma.url,
+                    workers=workers,
+                    OMP_NUM_THREADS=str(args.omp_threads),
                 )
                 server = AppServer(env, workers=workers, cwd=root, log_path=root / f"server-{workers}.log")
                 started = time.perf_counter()
@@ -300,10 +416,17 @@ def main() -> None:
                         )
                     for concurrency in args.concurrency:
                         meter = CpuMeter(server, chroma, db_url.rsplit("/", 1)[-1] if db_url else "")
-                        passes = [
-                            asyncio.run(run_pass(server.url, cases, concurrency, meter))
-                            for _ in range(args.repeat)
-                        ]
+                        if client == "wrk":
+                            script = write_wrk_script(root / "ask.lua", standalone_questions(cases))
+                            passes = [
+                                run_wrk_pass(server.url, script, concurrency, args.seconds, meter)
+                                for _ in range(args.repeat)
+                            ]
+                        else:
+                            passes = [
+                                asyncio.run(run_pass(server.url, cases, concurrency, meter))
+                                for _ in range(args.repeat)
+                            ]
                         summary = summarize(passes)
                         runs.append(
                             {
@@ -320,17 +443,21 @@ def main() -> None:
                             f"{summary['answers_per_s']['median']:>6}/s  errors {summary['errors']}"
                             f"  (other processes: up to {summary['others_busy_max']:.0%} of the CPUs)"
                         )
+                        print(
+                            "        CPU ms per answer: "
+                            + ", ".join(f"{k} {v}" for k, v in summary["cpu_ms_per_answer"].items())
+                        )
                 finally:
                     server.stop()
         finally:
             chroma.stop()
 
-    print_table(runs, args.repeat, answers_per_pass)
+    print_table(runs, args.repeat, pass_size)
     verdicts = verdict(runs)
     for line in verdicts["lines"]:
         print(line)
     report = {
-        "what": "POST /api/ask over loopback, httpx.AsyncClient; server = uvicorn handlers.api:app_from_env",
+        "what": f"POST /api/ask over loopback, client {client}; server = uvicorn handlers.api:app_from_env",
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -345,7 +472,8 @@ def main() -> None:
             if args.questions.is_relative_to(ROOT)
             else str(args.questions),
             "cases": len(cases),
-            "answers_per_pass": answers_per_pass,
+            "client": client,
+            "pass": pass_size,
             "repeat": args.repeat,
             "query_cache": "warm (each worker answered every question once before)",
         },
@@ -361,8 +489,8 @@ def main() -> None:
     print(f"\nwrote {args.out}")
 
 
-def print_table(runs: list[dict[str, Any]], repeat: int, answers_per_pass: int) -> None:
-    print(f"\n{answers_per_pass} answers per pass, {repeat} passes: median (min-max)")
+def print_table(runs: list[dict[str, Any]], repeat: int, pass_size: str) -> None:
+    print(f"\n{pass_size}, {repeat} passes: median (min-max)")
     header = (
         f"{'workers':>7} {'conc':>4} {'p50 ms':>18} {'p95 ms':>18} {'p99 ms':>18} {'answers/s':>18} "
         f"{'errors':>6} {'others':>6}"

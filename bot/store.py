@@ -16,6 +16,7 @@ implement the assistant's `SessionStore` and `UnansweredLog` protocols over the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -35,6 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -45,6 +47,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -67,6 +70,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from bot.errors import ConfigurationError
 from bot.sessions import SessionContext
 
 log = logging.getLogger(__name__)
@@ -344,11 +348,18 @@ def make_engine(url: str, *, busy_timeout_s: float = 5.0, connect_timeout_s: int
                 raise DisconnectionError("the SQLite database file was moved or removed")
 
         return engine
-    connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() == "postgresql":
-        connect_args["connect_timeout"] = connect_timeout_s
+    if parsed.get_backend_name() != "postgresql":
+        # The write path relies on INSERT ... ON CONFLICT, which only these two databases share.
+        raise ConfigurationError(
+            f"unsupported database {parsed.get_backend_name()!r}: use PostgreSQL or SQLite"
+        )
     return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10, connect_args=connect_args
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=10,
+        connect_args={"connect_timeout": connect_timeout_s},
     )
 
 
@@ -681,12 +692,14 @@ class Store:
 
     def _apply(self, item: dict[str, Any]) -> None:
         op, payload = item["op"], item["payload"]
+        if op in ("answer", "unanswered"):  # the hot path: one transaction of two upserts, no ORM
+            with self.engine.begin() as connection:
+                self._upsert_message(
+                    connection, payload, channel=payload.get("channel") if op == "answer" else None
+                )
+            return
         with self.session() as session:
-            if op == "answer":
-                self._upsert_message(session, payload, channel=payload.get("channel"))
-            elif op == "unanswered":
-                self._upsert_message(session, payload, channel=None)
-            elif op == "feedback":
+            if op == "feedback":
                 self._upsert_feedback(session, payload)
             elif op == "handoff":
                 self._insert_handoff(session, payload)
@@ -696,68 +709,91 @@ class Store:
     def _insert_ignore(
         self, session: Session, model: type[Base], values: dict[str, Any], keys: list[str]
     ) -> None:
-        """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: racing workers never collide."""
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            pg = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-            session.execute(pg)
-        elif dialect == "sqlite":
-            lite = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-            session.execute(lite)
-        else:  # pragma: no cover - other databases: check first
-            exists = session.scalar(
-                select(func.count()).select_from(model).filter_by(**{k: values[k] for k in keys})
-            )
-            if not exists:
-                session.add(model(**values))
-                session.flush()
+        """INSERT ... ON CONFLICT DO NOTHING: racing workers never collide."""
+        session.execute(
+            self._insert(model.__table__).values(**values).on_conflict_do_nothing(index_elements=keys)
+        )
 
-    def _upsert_message(self, session: Session, payload: dict[str, Any], *, channel: str | None) -> None:
+    def _insert(self, table: Any) -> Any:
+        """INSERT ... ON CONFLICT for this database (both dialects spell it alike in SQLAlchemy)."""
+        return (postgresql if self.dialect == "postgresql" else sqlite).insert(table)
+
+    @functools.cached_property
+    def _upserts(self) -> dict[str, Any]:
+        """The statements of the per-answer write path, built once (building them costs more than running them).
+
+        The journal and the unanswered log both describe the same message, in either order: the first
+        write inserts the row, later ones fill in what it lacked (channel, reason, latency ...).
+        """
+        later, earlier = (func.greatest, func.least) if self.dialect == "postgresql" else (func.max, func.min)
+        conversations, messages, contexts = Conversation.__table__, Message.__table__, SessionState.__table__
+        conversation = self._insert(conversations)
+        message = self._insert(messages)
+        context = self._insert(contexts)
+        return {
+            "conversation": conversation.on_conflict_do_update(
+                index_elements=["session_id"],
+                set_={
+                    "channel": func.coalesce(conversations.c.channel, conversation.excluded.channel),
+                    "last_at": later(conversations.c.last_at, conversation.excluded.last_at),
+                    "started_at": earlier(conversations.c.started_at, conversation.excluded.started_at),
+                },
+            ),
+            "message": message.on_conflict_do_update(
+                index_elements=["message_id"],
+                set_={
+                    **{
+                        key: func.coalesce(messages.c[key], message.excluded[key])
+                        for key in ("channel", "reason", "latency_ms", "intent", "task", "language")
+                    },
+                    "escalated": or_(messages.c.escalated, message.excluded.escalated),
+                    "created_at": earlier(messages.c.created_at, message.excluded.created_at),
+                },
+            ),
+            "context": context.on_conflict_do_update(
+                index_elements=["session_id"],
+                set_={"context": context.excluded.context, "updated_at": context.excluded.updated_at},
+            ),
+            "get_context": select(contexts.c.context, contexts.c.updated_at).where(
+                contexts.c.session_id == bindparam("session_id")
+            ),
+        }
+
+    def _upsert_message(
+        self, connection: Connection, payload: dict[str, Any], *, channel: str | None
+    ) -> None:
+        """Record a message and its conversation: two atomic upserts, whichever worker writes first."""
         answer = dict(payload.get("answer") or {})
         message_id = str(answer.get("message_id") or payload.get("message_id") or "")
         if not message_id:
             raise ValueError("an answer without a message_id cannot be recorded")
         session_id = str(answer.get("session_id") or payload.get("session_id") or "")[:128]
         at = _parse_at(payload.get("at"))
-        self._insert_ignore(
-            session,
-            Conversation,
+        connection.execute(
+            self._upserts["conversation"],
             {"session_id": session_id, "channel": channel, "started_at": at, "last_at": at},
-            ["session_id"],
         )
-        conversation = session.get(Conversation, session_id, with_for_update=self.dialect == "postgresql")
-        if conversation is not None:
-            if channel and not conversation.channel:
-                conversation.channel = channel
-            conversation.last_at = max(conversation.last_at, at)
-            conversation.started_at = min(conversation.started_at, at)
-        values: dict[str, Any] = {
-            "message_id": message_id[:64],
-            "session_id": session_id,
-            "channel": _clip(channel, 16),
-            "question": str(payload.get("question") or ""),
-            "answer_text": str(answer.get("answer") or ""),
-            "answer": answer,
-            "intent": _clip(answer.get("intent"), 64),
-            "task": _clip(answer.get("task"), 500),
-            "language": _clip(answer.get("language"), 16),
-            "confidence": float(answer.get("confidence") or 0.0),
-            "escalated": bool(answer.get("escalated")),
-            "reason": _clip(payload.get("reason"), 64),
-            "latency_ms": payload.get("latency_ms"),
-            "degraded": bool(answer.get("degraded")),
-            "review_status": "open",
-            "created_at": at,
-        }
-        self._insert_ignore(session, Message, values, ["message_id"])
-        row = session.scalar(select(Message).where(Message.message_id == values["message_id"]))
-        assert row is not None
-        # Merge: the unanswered log and the journal both describe the same message, in either order.
-        for key in ("channel", "reason", "latency_ms", "intent", "task", "language"):
-            if values[key] is not None and getattr(row, key) is None:
-                setattr(row, key, values[key])
-        row.escalated = row.escalated or values["escalated"]
-        row.created_at = min(row.created_at, at)
+        connection.execute(
+            self._upserts["message"],
+            {
+                "message_id": message_id[:64],
+                "session_id": session_id,
+                "channel": _clip(channel, 16),
+                "question": str(payload.get("question") or ""),
+                "answer_text": str(answer.get("answer") or ""),
+                "answer": answer,
+                "intent": _clip(answer.get("intent"), 64),
+                "task": _clip(answer.get("task"), 500),
+                "language": _clip(answer.get("language"), 16),
+                "confidence": float(answer.get("confidence") or 0.0),
+                "escalated": bool(answer.get("escalated")),
+                "reason": _clip(payload.get("reason"), 64),
+                "latency_ms": payload.get("latency_ms"),
+                "degraded": bool(answer.get("degraded")),
+                "review_status": "open",
+                "created_at": at,
+            },
+        )
 
     def _upsert_feedback(self, session: Session, payload: dict[str, Any]) -> None:
         at = _parse_at(payload.get("at"))
@@ -1378,25 +1414,18 @@ class Store:
     # -- conversation context --
 
     def get_context(self, session_id: str, *, ttl_s: float) -> dict[str, Any] | None:
-        with self.session() as session:
-            row = session.get(SessionState, session_id)
-            if row is None or (utcnow() - row.updated_at).total_seconds() > ttl_s:
-                return None
-            return dict(row.context)
+        # One statement, no transaction around it: asked before every answer.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            row = connection.execute(self._upserts["get_context"], {"session_id": session_id}).first()
+        if row is None or (utcnow() - row.updated_at).total_seconds() > ttl_s:
+            return None
+        return dict(row.context)
 
     def put_context(self, session_id: str, context: dict[str, Any]) -> None:
-        now = utcnow()
-        with self.session() as session:
-            self._insert_ignore(
-                session,
-                SessionState,
-                {"session_id": session_id, "context": context, "updated_at": now},
-                ["session_id"],
-            )
-            session.execute(
-                update(SessionState)
-                .where(SessionState.session_id == session_id)
-                .values(context=context, updated_at=now)
+        with self.engine.begin() as connection:
+            connection.execute(
+                self._upserts["context"],
+                {"session_id": session_id, "context": context, "updated_at": utcnow()},
             )
 
     def forget_contexts(self, *, older_than_s: float) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from retrieval.lexicon import expand_query
 from retrieval.normalize import CJK_CLASS, has_cjk, is_traditional, normalize_for_search
@@ -354,9 +355,16 @@ def detect_intents(normalized: str) -> list[str]:
 
 
 def _contains(text: str, word: str) -> bool:
+    pattern = _whole_word(word)
+    return pattern.search(text) is not None if pattern else word in text
+
+
+@lru_cache(maxsize=4096)
+def _whole_word(word: str) -> re.Pattern[str] | None:
+    """An English cue word matches whole words only ('cost' is not in 'costume'); others match anywhere."""
     if re.fullmatch(r"[a-z][a-z \-]*", word):
-        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text) is not None
-    return word in text
+        return re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
+    return None
 
 
 def find_applicant(normalized: str) -> tuple[str | None, tuple[str, ...]]:

@@ -64,6 +64,9 @@ def is_traditional(text: str) -> bool:
     return to_simplified(text) != text
 
 
+# Answering compares each question with the same few hundred passages again and again; converting
+# them to Simplified (OpenCC, pure Python) was the largest cost of a warm answer. Bounded by count.
+@lru_cache(maxsize=16384)
 def normalize_for_search(text: str) -> str:
     """Return text as the index sees it: NFKC, Simplified, lower case, single spaces, no controls."""
     text = _CONTROL.sub(" ", text)
