@@ -46,7 +46,7 @@ def main() -> None:
         cases = load_jsonl(args.questions)
         passes = []
         for n in range(args.repeat):
-            retrieval.embedder.clear_query_cache()  # type: ignore[attr-defined]
+            retrieval.index.searcher.clear_caches()
             latencies = []
             for i, case in enumerate(cases):
                 session = f"bench-{n}-{i}"

@@ -104,7 +104,7 @@ def main() -> None:
         )
         store.add_texts([e.text for e in entries], metadatas=[{"doc_id": e.doc_id} for e in entries])
         retriever = store.as_retriever(search_kwargs={"k": 1})
-        clear = retrieval.embedder.clear_query_cache  # type: ignore[attr-defined]
+        clear = retrieval.index.searcher.clear_caches
 
         def ask_applybot(case: dict[str, Any], session: str) -> tuple[str, bool, bool]:
             today = date.fromisoformat(case["today"]) if case.get("today") else None

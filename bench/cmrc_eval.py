@@ -154,7 +154,7 @@ def evaluate(searcher: Any, questions: list[dict[str, Any]], k: int) -> dict[str
     """Ask every question in each mode (cold query cache per mode); ranks per question and latency."""
     out: dict[str, Any] = {}
     for mode in MODES:
-        searcher.embedder.clear_query_cache()
+        searcher.clear_caches()
         ranks_a: list[int | None] = []
         ranks_p: list[int | None] = []
         latencies: list[float] = []

@@ -133,9 +133,7 @@ def git_info() -> dict[str, Any]:
 
 def time_pass(searcher: Any, queries: list[str], mode: str, k: int = 5) -> list[float]:
     """One cold pass: clear the query-embedding cache, then time every query (ms)."""
-    clear = getattr(searcher.embedder, "clear_query_cache", None)
-    if clear:
-        clear()
+    searcher.clear_caches()
     out = []
     for q in queries:
         started = time.perf_counter()
@@ -232,7 +230,7 @@ def bench_shipped(args: argparse.Namespace) -> dict[str, Any]:
             searcher.search("申报截止时间", k=5, mode=mode)
         latency = latency_passes(searcher, questions, args.repeat, "(a)")
         quality = run_retrieval_eval(searcher, cases)
-        searcher.embedder.clear_query_cache()
+        searcher.clear_caches()
         comp = components(searcher, questions)
         return {
             "questions": len(questions),
@@ -444,7 +442,7 @@ def bench_size(args: argparse.Namespace, n: int, result_path: Path) -> None:
         save("queries")
         queries = make_queries(args.seed, n, args.queries)
         result["latency"] = latency_passes(index.searcher, queries, args.repeat, f"(b) n={n}")
-        embedder.clear_query_cache()
+        index.searcher.clear_caches()
         result["components"] = components(index.searcher, queries)
         result["memory_end"] = memory_mb()
 

@@ -147,9 +147,7 @@ def run_retrieval_eval(
     for mode in ("hybrid", "dense", "lexical"):
         ranks: list[int | None] = []
         latencies: list[float] = []
-        clear = getattr(searcher.embedder, "clear_query_cache", None)
-        if clear:
-            clear()  # each mode pays for its own query embeddings
+        searcher.clear_caches()  # each mode pays for its own query embeddings and vector searches
         for case in cases:
             started = time.perf_counter()
             result = searcher.search(case["question"], k=k, mode=mode)  # type: ignore[arg-type]

@@ -356,7 +356,7 @@ def make_engine(url: str, *, busy_timeout_s: float = 5.0, connect_timeout_s: int
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=5,
+        pool_size=20,
         max_overflow=5,
         pool_timeout=10,
         connect_args={"connect_timeout": connect_timeout_s},

@@ -8,10 +8,12 @@ passage's cosine stands above the cosines of the rest of the candidate list.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -38,6 +40,7 @@ CANDIDATES = 30
 # k=5/w=0.5 0.998 (above both); development set: recall@5 0.978, MRR 0.902.
 DENSE_WEIGHT = 0.5
 FUSION_K = 5
+DENSE_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -114,10 +117,25 @@ class HybridSearcher:
         self._degraded_logged = False
         self._lock = threading.Lock()
         self._idf: dict[str, float] = {}
+        # Vector-search results by (embedded text, filter): on a busy day most questions are asked
+        # before, and the Chroma round trip is then the largest cost of an answer. Cleared whenever
+        # the entries change; a question answered while Chroma is down is served from here, whole.
+        self._dense_cache: OrderedDict[tuple[str, str], list[tuple[str, float]]] = OrderedDict()
+        self.dense_cache_size = DENSE_CACHE_SIZE
         self.refresh_statistics()
+
+    def clear_caches(self) -> None:
+        """Forget cached query vectors and vector-search results (benchmarks measure cold queries)."""
+        with self._lock:
+            self._dense_cache.clear()
+        clear = getattr(self.embedder, "clear_query_cache", None)
+        if clear is not None:
+            clear()
 
     def refresh_statistics(self) -> None:
         """Recompute token document frequencies (for the coverage feature) after the entries change."""
+        with self._lock:
+            self._dense_cache.clear()
         df: dict[str, int] = {}
         for entry in self.entries.values():
             for token in self.lexical.tokens_of(entry.entry_id):
@@ -183,8 +201,18 @@ class HybridSearcher:
     def _dense(self, query: str, *, where: dict | None, allowed: set[str] | None) -> list[tuple[str, float]]:  # type: ignore[type-arg]
         if self.vectors is None:
             raise IndexUnavailableError("no vector index configured")
-        vector = self.embedder.embed_queries([query])[0]
-        found = self.vectors.query(vector, k=CANDIDATES, where=where)
+        key = (query, json.dumps(where, sort_keys=True))
+        with self._lock:
+            found = self._dense_cache.get(key)
+            if found is not None:
+                self._dense_cache.move_to_end(key)
+        if found is None:
+            vector = self.embedder.embed_queries([query])[0]
+            found = self.vectors.query(vector, k=CANDIDATES, where=where)
+            with self._lock:
+                self._dense_cache[key] = found
+                while len(self._dense_cache) > self.dense_cache_size:
+                    self._dense_cache.popitem(last=False)
         return [(i, s) for i, s in found if i in self.entries and (allowed is None or i in allowed)]
 
     def coverage(self, q_tokens: set[str], entry_id: str) -> float:

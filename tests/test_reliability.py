@@ -6,8 +6,9 @@ a real `chroma run` and a PostgreSQL database of the test's own. Checked:
 - a follow-up reaches the *other* worker than the question before it and still has its context;
 - every question is logged exactly once (rows in `messages` == questions answered);
 - under load (concurrency 32): no 5xx; with a worker killed by SIGKILL the other goes on and no
-  answered question is missing from the database; with the Chroma server stopped answers go on
-  `degraded`, and come back normal when it restarts, without restarting applybot; with PostgreSQL
+  answered question is missing from the database; with the Chroma server stopped answers to new
+  questions go on `degraded` (a question answered before comes whole from the worker's cache), and
+  come back normal when it restarts, without restarting applybot; with PostgreSQL
   refusing connections answers go on, the spool replays when it is back, and nothing is doubled.
 
 Reduced sizes by default; `APPLYBOT_FULL_RELIABILITY=1` runs the full ones (20,000 questions).
@@ -369,6 +370,12 @@ def load_questions() -> list[str]:
     return [r["question"] for r in rows if r.get("question")]
 
 
+def unseen_questions(count: int) -> list[str]:
+    """Each question once (numbered variants): none is answered from a worker's search caches."""
+    base = load_questions()
+    return [f"{base[i % len(base)]} ({i})" for i in range(count)]
+
+
 def run_scenario(load: Load, scenario: Callable[[Load], Any], timeout_s: float) -> None:
     """Run the load and, beside it, the scenario (which stops the load when it is done)."""
 
@@ -533,13 +540,27 @@ def test_a_worker_killed_mid_load_loses_no_logged_answer(deployment: Deployment)
 def test_chroma_stopped_mid_load_degrades_then_recovers_without_a_restart(deployment: Deployment) -> None:
     server, chroma = deployment.server, deployment.chroma
     marks: dict[str, float] = {}
-    load = Load(server.url, load_questions(), limit=LOAD_QUESTIONS + 30 * FAULT_PHASE)
+    limit = LOAD_QUESTIONS + 30 * FAULT_PHASE
+    load = Load(server.url, unseen_questions(limit), limit=limit)
+    asked_before = load_questions()[0]
+    repeated: list[dict[str, Any]] = []
+
+    def ask_every_worker(question: str) -> list[dict[str, Any]]:
+        out = []
+        for pid in server.worker_pids():
+            conn, _ = connect_to_worker(server, lambda p, pid=pid: p == pid)  # type: ignore[misc]
+            with contextlib.closing(conn):
+                out.append(ask_on(conn, question))
+        return out
 
     async def scenario(load: Load) -> None:
+        await asyncio.to_thread(ask_every_worker, asked_before)
         await load.wait_answered(FAULT_PHASE)
         marks["stopping"] = time.monotonic()
         await asyncio.to_thread(chroma.stop)
         marks["down"] = time.monotonic()
+        # A question each worker answered before the outage comes whole from its vector-result cache.
+        repeated.extend(await asyncio.to_thread(ask_every_worker, asked_before))
         await load.wait_answered(FAULT_PHASE, since=marks["down"])
         marks["restart"] = time.monotonic()
         await asyncio.to_thread(chroma.start)  # same port, same data
@@ -556,7 +577,9 @@ def test_chroma_stopped_mid_load_degrades_then_recovers_without_a_restart(deploy
     during = [o for o in load.answered(since=marks["down"]) if o.ended < marks["restart"]]
     after = load.answered(since=marks["up"])
     assert before and not any(o.data and o.data["degraded"] for o in before)
+    # A question no worker has seen is answered from lexical search alone, and says so.
     assert during and all(o.data and o.data["degraded"] for o in during)
+    assert repeated and not any(r["degraded"] for r in repeated)
     degraded_after = [o for o in after if o.data and o.data["degraded"]]
     # Normal answers resume: the vector index reconnects on the next question.
     assert len(degraded_after) <= CONCURRENCY, (len(degraded_after), len(after))

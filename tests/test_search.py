@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +60,35 @@ def test_colloquial_traditional_english_and_typos_find_the_row(
     hits = seed_retrieval.index.searcher.search(query, k=5).hits
     assert any(expect in h.entry.text for h in hits[:3])
     assert all(0.0 <= h.relevance <= 1.0 for h in hits)
+
+
+@pytest.mark.integration
+def test_vector_results_are_reused_until_the_entries_change(
+    seed_retrieval: Retrieval, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searcher = seed_retrieval.index.searcher
+    assert searcher.vectors is not None
+    queried: list[str] = []
+    real_query = searcher.vectors.query
+
+    def counting_query(*args: Any, **kwargs: Any) -> list[tuple[str, float]]:
+        queried.append("x")
+        return real_query(*args, **kwargs)
+
+    monkeypatch.setattr(searcher.vectors, "query", counting_query)
+    searcher.clear_caches()
+    first = searcher.search("申报要交哪些材料", k=3)
+    again = searcher.search("申报要交哪些材料", k=3)
+    assert len(queried) == 1
+    assert [(h.entry.entry_id, h.score) for h in again.hits] == [
+        (h.entry.entry_id, h.score) for h in first.hits
+    ]
+    searcher.search("申报要交哪些材料", k=3, filters=SearchFilter(kinds={"chunk"}))  # another filter: asked
+    assert len(queried) == 2
+
+    searcher.refresh_statistics()  # what an index sync does when entries change
+    searcher.search("申报要交哪些材料", k=3)
+    assert len(queried) == 3
 
 
 @pytest.mark.integration
@@ -205,13 +235,18 @@ def test_chroma_server_mode_and_lexical_fallback_when_it_goes_down(
 
     chroma_server.stop()
     with caplog.at_level("WARNING"):
-        down = [retrieval.index.searcher.search("社区学习中心啥时候截止", k=3) for _ in range(3)]
+        down = [retrieval.index.searcher.search("社区学习中心什么时候截止呀", k=3) for _ in range(3)]
     assert all(r.degraded and r.hits for r in down)
     assert any("推进县域社区学习中心建设" in h.entry.text for h in down[0].hits)
     assert sum("vector index unavailable" in r.message for r in caplog.records) == 1  # logged once
+    # The question searched before the outage still has its vector results, from the cache.
+    cached = retrieval.index.searcher.search("社区学习中心啥时候截止", k=3)
+    assert not cached.degraded and [h.entry.entry_id for h in cached.hits] == [
+        h.entry.entry_id for h in normal.hits
+    ]
 
     chroma_server.start()  # same port, same data: search recovers without a restart of applybot
-    recovered = retrieval.index.searcher.search("社区学习中心啥时候截止", k=3)
+    recovered = retrieval.index.searcher.search("社区学习中心截止日期", k=3)
     assert not recovered.degraded
 
 
