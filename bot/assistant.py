@@ -31,7 +31,7 @@ from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
 from bot.knowledge import KnowledgeView
 from bot.rephrase import LlmRephraser
-from bot.sessions import SessionStore
+from bot.sessions import SessionContext, SessionStore
 from bot.understand import APPLICANT_TYPES, INTENT_WORDS, STRUCTURED_INTENTS, Understanding, understand
 from retrieval.chunking import split_sentences
 from retrieval.entities import EMAIL, PHONE, find_dates
@@ -180,8 +180,9 @@ class Assistant:
         """Answer one question in a session (a new session when none is given)."""
         started = time.perf_counter()
         text = self._check(question)
+        # A conversation that starts now has nothing stored to look up.
+        context = self.sessions.get(session_id) if session_id else SessionContext()
         session_id = session_id or uuid.uuid4().hex
-        context = self.sessions.get(session_id)
         u = understand(text)
         day = today or self.clock.today()
         if not re.search(r"[\w]", _TAG.sub("", u.normalized)):

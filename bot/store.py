@@ -59,6 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import (
+    DBAPIError,
     DisconnectionError,
     InterfaceError,
     OperationalError,
@@ -323,7 +324,7 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, *, busy_timeout_s: float = 5.0, connect_timeout_s: int = 3) -> Engine:
-    """An engine for SQLite (a connection per use, WAL, foreign keys) or PostgreSQL (pre-pinged pool)."""
+    """An engine for SQLite (a connection per use, WAL, foreign keys) or PostgreSQL (a pool)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database if parsed.database and parsed.database != ":memory:" else None
@@ -353,9 +354,11 @@ def make_engine(url: str, *, busy_timeout_s: float = 5.0, connect_timeout_s: int
         raise ConfigurationError(
             f"unsupported database {parsed.get_backend_name()!r}: use PostgreSQL or SQLite"
         )
+    # No ping before every checkout (a round trip per use): a connection the server has closed fails
+    # its first statement, SQLAlchemy then drops every pooled connection as old, and the store's
+    # per-answer work tries once more (Store._reconnecting); anything else is spooled or reported.
     return create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=20,
         max_overflow=5,
         pool_timeout=10,
@@ -605,9 +608,12 @@ class Store:
             yield session
 
     def ping(self) -> bool:
-        try:
+        def select_one() -> None:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")
+
+        try:
+            self._reconnecting(select_one)
             return True
         except SQLAlchemyError:
             return False
@@ -690,13 +696,30 @@ class Store:
                 with self._state_lock:
                     self._down_until = time.monotonic() + self.retry_after_s
 
+    @staticmethod
+    def _reconnecting(work: Callable[[], T]) -> T:
+        """Run `work`, and once more if it failed on a pooled connection the server had closed.
+
+        The first failure makes the pool discard every connection opened before it, so the second
+        try gets a fresh one. A database that is really down fails again, and that error is raised.
+        """
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return work()
+
     def _apply(self, item: dict[str, Any]) -> None:
         op, payload = item["op"], item["payload"]
         if op in ("answer", "unanswered"):  # the hot path: one transaction of two upserts, no ORM
-            with self.engine.begin() as connection:
-                self._upsert_message(
-                    connection, payload, channel=payload.get("channel") if op == "answer" else None
-                )
+            channel = payload.get("channel") if op == "answer" else None
+
+            def write() -> None:
+                with self.engine.begin() as connection:
+                    self._upsert_message(connection, payload, channel=channel)
+
+            self._reconnecting(write)
             return
         with self.session() as session:
             if op == "feedback":
@@ -1414,19 +1437,25 @@ class Store:
     # -- conversation context --
 
     def get_context(self, session_id: str, *, ttl_s: float) -> dict[str, Any] | None:
-        # One statement, no transaction around it: asked before every answer.
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            row = connection.execute(self._upserts["get_context"], {"session_id": session_id}).first()
+        def read() -> Any:
+            # One statement, no transaction around it: asked before every follow-up.
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                return connection.execute(self._upserts["get_context"], {"session_id": session_id}).first()
+
+        row = self._reconnecting(read)
         if row is None or (utcnow() - row.updated_at).total_seconds() > ttl_s:
             return None
         return dict(row.context)
 
     def put_context(self, session_id: str, context: dict[str, Any]) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                self._upserts["context"],
-                {"session_id": session_id, "context": context, "updated_at": utcnow()},
-            )
+        def write() -> None:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    self._upserts["context"],
+                    {"session_id": session_id, "context": context, "updated_at": utcnow()},
+                )
+
+        self._reconnecting(write)
 
     def forget_contexts(self, *, older_than_s: float) -> int:
         """Delete conversation contexts idle for longer than `older_than_s`; returns how many."""

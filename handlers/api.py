@@ -446,6 +446,9 @@ def create_app(
         version="0.1.0",
         description="Answers applicants' questions about calls for applications with verbatim citations.",
         lifespan=lifespan,
+        # applybot exports Prometheus metrics (/metrics); FastAPI's OpenTelemetry hooks would only
+        # cost a provider lookup on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.metrics = metrics = Metrics()

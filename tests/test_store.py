@@ -316,6 +316,25 @@ def test_logging_spools_while_sqlite_is_unreachable_and_replays_without_duplicat
         store.close()
 
 
+def test_connections_closed_by_a_postgresql_restart_are_replaced_without_spooling(
+    pg_backend: tuple[PgDatabase, Callable[..., Store]],
+) -> None:
+    pg, open_store_on_pg = pg_backend
+    store = open_store_on_pg()
+    store.put_context("s1", {"task": "甲"})
+    store.log_answer(channel="web", question="先前的问题", answer=answer("before"), latency_ms=1)
+    pg.refuse_connections()  # ends every server process of this database: the pool's connections die
+    pg.accept_connections()
+
+    assert store.get_context("s1", ttl_s=60) == {"task": "甲"}
+    store.put_context("s1", {"task": "乙"})
+    store.log_answer(channel="web", question="之后的问题", answer=answer("after"), latency_ms=1)
+    assert store.ping()
+    assert len(store.spool) == 0
+    assert sorted(m["message_id"] for m in store.messages()) == ["after", "before"]
+    assert store.get_context("s1", ttl_s=60) == {"task": "乙"}
+
+
 def test_logging_spools_while_postgresql_refuses_connections_and_replays(
     pg_backend: tuple[PgDatabase, Callable[..., Store]],
 ) -> None:
