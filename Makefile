@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup browser-deps run test lint typecheck ingest bench clean
+.PHONY: setup browser-deps bench-deps run test lint typecheck ingest bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +43,22 @@ typecheck: setup
 test: setup browser-deps lint typecheck
 	$(BIN)/python -m pytest
 
-# Benchmarks and the full-size reliability run (minutes to an hour on 2 cores); results in docs/.
-bench: setup
+# The HTTP benchmark's load client (C, light enough to leave the 2 cores to the server).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq wrk; }
+
+# Benchmarks and the full-size reliability run (about an hour on 2 cores); results and plots in docs/.
+bench: setup bench-deps
 	$(BIN)/python bench/retrieval_bench.py
 	$(BIN)/python bench/cmrc_eval.py
 	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/baselines.py
-	$(BIN)/python bench/http_bench.py
+	$(BIN)/python bench/http_bench.py --client wrk
+	$(BIN)/python bench/http_bench.py --client wrk --unseen --out docs/bench_http_unseen.json
+	$(BIN)/python bench/http_bench.py --client httpx --out docs/bench_http_httpx.json
+	$(BIN)/python bench/plots.py
 	APPLYBOT_FULL_RELIABILITY=1 $(BIN)/python -m pytest tests/test_reliability.py
 
 clean:

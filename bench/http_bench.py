@@ -15,8 +15,10 @@ Two load clients:
   session, so follow-ups are exercised; it spends 2-5 ms of CPU per answer itself.
 
 Before measuring, every worker answers every question once on a connection pinned to it (warm-up,
-not counted: `cold` in the JSON), which fills its query-embedding cache; the measured passes see
-questions the workers have embedded before, as a server answering the same questions again does.
+not counted: `cold` in the JSON), which fills its query-vector and search-result caches; the measured
+passes see questions the workers have answered before, as a server answering the same questions
+again does. `--unseen` (wrk) sends numbered variants instead, which no cache helps: every answer
+then embeds its question (the cost of a question never asked before).
 
 Targets: p95 <= 30 ms at concurrency 1; >= 150 answers/s at concurrency 32 with no errors.
 
@@ -262,6 +264,11 @@ def standalone_questions(cases: list[dict[str, Any]]) -> list[str]:
     return [[*case.get("history", []), case["question"]][0] for case in cases]
 
 
+def unseen_variants(questions: list[str], tag: str, count: int = 5000) -> list[str]:
+    """Numbered variants no worker has answered: every one is embedded and searched afresh."""
+    return [f"{questions[i % len(questions)]} ({tag}.{i})" for i in range(count)]
+
+
 def run_wrk_pass(
     url: str, script: Path, concurrency: int, seconds: float, meter: CpuMeter | None = None
 ) -> dict[str, Any]:
@@ -366,6 +373,11 @@ def main() -> None:
         "follow-ups in their sessions); auto = wrk when installed",
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of one wrk pass")
+    parser.add_argument(
+        "--unseen",
+        action="store_true",
+        help="wrk sends numbered variants of the questions that no worker has seen (no cache helps)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_http.json")
     args = parser.parse_args()
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
@@ -379,7 +391,7 @@ def main() -> None:
     cases = load_jsonl(args.questions)
     answers_per_pass = sum(1 + len(c.get("history", [])) for c in cases)
     pass_size = (
-        f"{args.seconds:g} s per pass (wrk)"
+        f"{args.seconds:g} s per pass (wrk, {'unseen' if args.unseen else 'seen'} questions)"
         if client == "wrk"
         else f"{answers_per_pass} answers per pass (httpx)"
     )
@@ -417,11 +429,15 @@ def main() -> None:
                     for concurrency in args.concurrency:
                         meter = CpuMeter(server, chroma, db_url.rsplit("/", 1)[-1] if db_url else "")
                         if client == "wrk":
-                            script = write_wrk_script(root / "ask.lua", standalone_questions(cases))
-                            passes = [
-                                run_wrk_pass(server.url, script, concurrency, args.seconds, meter)
-                                for _ in range(args.repeat)
-                            ]
+                            passes = []
+                            for n in range(args.repeat):
+                                questions = standalone_questions(cases)
+                                if args.unseen:
+                                    questions = unseen_variants(questions, f"{workers}.{concurrency}.{n}")
+                                script = write_wrk_script(root / "ask.lua", questions)
+                                passes.append(
+                                    run_wrk_pass(server.url, script, concurrency, args.seconds, meter)
+                                )
                         else:
                             passes = [
                                 asyncio.run(run_pass(server.url, cases, concurrency, meter))
@@ -475,7 +491,9 @@ def main() -> None:
             "client": client,
             "pass": pass_size,
             "repeat": args.repeat,
-            "query_cache": "warm (each worker answered every question once before)",
+            "query_cache": "cold: numbered variants no worker has seen"
+            if client == "wrk" and args.unseen
+            else "warm: each worker answered every question once before",
         },
         "targets": {
             "p95_ms_at_concurrency_1": TARGET_P95_MS_AT_1,
