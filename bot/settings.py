@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `applybot serve` listens on.")
     port: int = Field(8000, description="Port `applybot serve` listens on.")
     workers: int = Field(1, description="Number of uvicorn worker processes for `applybot serve`.")
+    answer_threads: int = Field(
+        4,
+        ge=1,
+        description="Questions one worker process answers at the same time; the rest wait their turn.",
+    )
     allowed_origins: str = Field(
         "",
         description="Comma-separated origins allowed to call the API from a browser (CORS); empty: same origin only.",

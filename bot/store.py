@@ -742,7 +742,7 @@ class Store:
         return (postgresql if self.dialect == "postgresql" else sqlite).insert(table)
 
     @functools.cached_property
-    def _upserts(self) -> dict[str, Any]:
+    def _statements(self) -> dict[str, Any]:
         """The statements of the per-answer write path, built once (building them costs more than running them).
 
         The journal and the unanswered log both describe the same message, in either order: the first
@@ -793,11 +793,11 @@ class Store:
         session_id = str(answer.get("session_id") or payload.get("session_id") or "")[:128]
         at = _parse_at(payload.get("at"))
         connection.execute(
-            self._upserts["conversation"],
+            self._statements["conversation"],
             {"session_id": session_id, "channel": channel, "started_at": at, "last_at": at},
         )
         connection.execute(
-            self._upserts["message"],
+            self._statements["message"],
             {
                 "message_id": message_id[:64],
                 "session_id": session_id,
@@ -1440,7 +1440,7 @@ class Store:
         def read() -> Any:
             # One statement, no transaction around it: asked before every follow-up.
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                return connection.execute(self._upserts["get_context"], {"session_id": session_id}).first()
+                return connection.execute(self._statements["get_context"], {"session_id": session_id}).first()
 
         row = self._reconnecting(read)
         if row is None or (utcnow() - row.updated_at).total_seconds() > ttl_s:
@@ -1451,7 +1451,7 @@ class Store:
         def write() -> None:
             with self.engine.begin() as connection:
                 connection.execute(
-                    self._upserts["context"],
+                    self._statements["context"],
                     {"session_id": session_id, "context": context, "updated_at": utcnow()},
                 )
 

@@ -23,6 +23,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -417,6 +419,9 @@ def create_app(
         from bot.faq import FaqRefresher
         from bot.store import open_store
 
+        # Answering is CPU work under one GIL: more threads than a few only take turns more often
+        # (docs/benchmarks.md: with 40 threads, answers/s fell from 172 at 8 clients to 127 at 32).
+        app.state.answer_slots = anyio.CapacityLimiter(settings.answer_threads)
         app.state.store = store or await run_in_threadpool(open_store, settings)
         if assistant is None:
             from bot.services import build_assistant
@@ -557,7 +562,7 @@ def _add_routes(app: FastAPI) -> None:
     async def ask_route(body: AskRequest, request: Request) -> dict[str, Any]:
         """Answer one question with verbatim citations."""
         _rate_limit(request)
-        data, _ = await run_in_threadpool(ask, body)
+        data, _ = await anyio.to_thread.run_sync(ask, body, limiter=state.answer_slots)
         return data
 
     @app.post(
@@ -569,7 +574,8 @@ def _add_routes(app: FastAPI) -> None:
     async def ask_stream_route(body: AskRequest, request: Request) -> StreamingResponse:
         """Server-Sent Events: `delta` events with pieces of the answer text, then one `answer` event."""
         _rate_limit(request)
-        data, _ = await run_in_threadpool(ask, body)  # errors leave as JSON before the stream starts
+        # errors leave as JSON before the stream starts
+        data, _ = await anyio.to_thread.run_sync(ask, body, limiter=state.answer_slots)
         return StreamingResponse(
             _sse(data),
             media_type="text/event-stream",

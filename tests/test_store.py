@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.assistant import Assistant
 from bot.clock import FixedClock
+from bot.errors import ConfigurationError
 from bot.faq import FAQ_DOC_ID, FaqRefresher, edit_faq, faq_index_extra, publish_faq
 from bot.services import Retrieval
 from bot.settings import Settings
@@ -29,6 +30,7 @@ from bot.store import (
     alembic_config,
     database_url,
     downgrade,
+    make_engine,
     open_store,
     upgrade,
 )
@@ -280,6 +282,11 @@ def _wait_for(predicate: Callable[[], bool], timeout_s: float = 15.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("timed out")
+
+
+def test_a_database_other_than_postgresql_or_sqlite_is_refused_at_start() -> None:
+    with pytest.raises(ConfigurationError, match="use PostgreSQL or SQLite"):
+        make_engine("mysql://root@127.0.0.1/test")
 
 
 def test_logging_spools_while_sqlite_is_unreachable_and_replays_without_duplicates(tmp_path: Path) -> None:
