@@ -189,7 +189,8 @@ def components(searcher: Any, queries: list[str]) -> dict[str, Any]:
     parts: dict[str, list[float]] = {"embed_query": [], "chroma_query": [], "bm25_search": []}
     for q in queries:
         expanded = expand_query(normalize_for_search(q.strip()))
-        dense_text = q.strip() if has_cjk and not has_cjk(q) else expanded
+        normalized = normalize_for_search(q.strip())
+        dense_text = q.strip() if has_cjk and not has_cjk(q) else normalized  # as HybridSearcher.search
         t0 = time.perf_counter()
         vector = inner.embed_queries([dense_text])[0]
         t1 = time.perf_counter()

@@ -4,6 +4,9 @@ health, metrics, limits, CORS and bad input."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -477,3 +480,31 @@ def test_concurrent_questions_are_all_answered(client: TestClient) -> None:
     assert [a.status_code for a in answers] == [200] * 4
     assert "2023年10月25日" in answers[0].json()["answer"] and "2023年10月25日" in answers[2].json()["answer"]
     assert "万婷" in answers[1].json()["answer"] and "万婷" in answers[3].json()["answer"]
+
+
+def test_a_worker_answers_at_most_answer_threads_questions_at_once(
+    settings: Settings, assistant: Any, tmp_path: Path
+) -> None:
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def slow_ask(question: str, **kwargs: Any) -> Any:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.15)
+            return assistant.ask(question, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    two = settings.model_copy(update={"answer_threads": 2, "rate_limit_per_minute": 1000})
+    app = create_app(
+        two, assistant=SimpleNamespace(ask=slow_ask, index=assistant.index), journal=Journal(tmp_path)
+    )
+    with TestClient(app) as client, ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda _: ask(client, DEADLINE_Q).status_code, range(6)))
+    assert statuses == [200] * 6  # the others waited their turn, none was refused
+    assert most == 2
