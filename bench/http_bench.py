@@ -68,11 +68,14 @@ TARGET_P95_MS_AT_1 = 30.0
 TARGET_RATE_AT_32 = 150.0
 
 
-def _cpu_ticks() -> tuple[int, int]:
-    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat."""
+def _cpu_ticks() -> tuple[int, int, int]:
+    """(busy, total, stolen) clock ticks of all CPUs since boot, from /proc/stat.
+
+    Stolen ticks are the hypervisor's (another machine on the same host): busy, but not ours.
+    """
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
+    return sum(fields) - idle, sum(fields), fields[7]
 
 
 def _proc_ticks(pid: int) -> int:
@@ -149,6 +152,7 @@ class CpuMeter:
         return {
             "machine_busy": round(busy / total, 2),
             "others_busy": round(max(0.0, busy - used_ticks) / total, 2),
+            "stolen": round((ticks[2] - self._ticks[2]) / total, 3),
             # Where the CPU went: milliseconds of CPU per answer, by part of the set-up.
             "cpu_ms_per_answer": {role: round(ms / max(1, answers), 2) for role, ms in per_role_ms.items()},
         }
@@ -526,7 +530,9 @@ def print_table(runs: list[dict[str, Any]], repeat: int, pass_size: str) -> None
             f"{cell(s['p99_ms']):>18} {cell(s['answers_per_s']):>18} {s['errors']:>6} "
             f"{s['others_busy_max']:>6.0%}"
         )
-    print("others: the most CPU that processes outside this benchmark took during a pass (other work)")
+    print(
+        "others: the most CPU that processes outside this benchmark took during a pass (other work, the kernel's loopback networking, PostgreSQL's own background processes, and CPU stolen by the host: `stolen` in the JSON)"
+    )
 
 
 def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:

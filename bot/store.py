@@ -357,10 +357,13 @@ def make_engine(url: str, *, busy_timeout_s: float = 5.0, connect_timeout_s: int
     # No ping before every checkout (a round trip per use): a connection the server has closed fails
     # its first statement, SQLAlchemy then drops every pooled connection as old, and the store's
     # per-answer work tries once more (Store._reconnecting); anything else is spooled or reported.
+    # Kept connections cover a worker's answer threads (APPLYBOT_ANSWER_THREADS) and its staff pages,
+    # so none is opened and closed per request; 4 workers and the bot stay far below PostgreSQL's
+    # default 100 connections.
     return create_engine(
         url,
-        pool_size=20,
-        max_overflow=5,
+        pool_size=8,
+        max_overflow=4,
         pool_timeout=10,
         connect_args={"connect_timeout": connect_timeout_s},
     )
