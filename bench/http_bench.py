@@ -531,7 +531,8 @@ def print_table(runs: list[dict[str, Any]], repeat: int, pass_size: str) -> None
             f"{s['others_busy_max']:>6.0%}"
         )
     print(
-        "others: the most CPU that processes outside this benchmark took during a pass (other work, the kernel's loopback networking, PostgreSQL's own background processes, and CPU stolen by the host: `stolen` in the JSON)"
+        "others: the most CPU outside this benchmark's processes during a pass: other work, the kernel's\n"
+        "loopback networking, PostgreSQL's background processes, CPU stolen by the host (`stolen` in the JSON)"
     )
 
 
