@@ -689,6 +689,12 @@ def app_from_env() -> FastAPI:
     return create_app(get_settings())
 
 
+# Idle keep-alive connections stay open longer than clients and proxies keep theirs (httpx 5 s,
+# nginx 60 s): a server that closes first races a client reusing the connection, which then gets
+# a reset instead of an answer (seen as httpx.ReadError under load with uvicorn's 5 s default).
+KEEP_ALIVE_S = 75
+
+
 def run_server(settings: Settings) -> None:
     """Serve the API and the widget with uvicorn on settings.host:settings.port (`applybot serve`)."""
     import uvicorn
@@ -706,6 +712,13 @@ def run_server(settings: Settings) -> None:
             port=settings.port,
             workers=settings.workers,
             proxy_headers=True,
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
     else:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, proxy_headers=True)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            proxy_headers=True,
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )

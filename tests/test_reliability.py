@@ -40,6 +40,7 @@ import pytest
 
 from bot.services import ingest_and_index
 from bot.store import Store, open_store
+from handlers.api import KEEP_ALIVE_S
 from tests.conftest import DATA, SEED, make_settings
 from tests.test_search import ChromaServer, _free_port
 from tests.test_store import PgDatabase, _admin
@@ -166,6 +167,7 @@ class AppServer:
             sys.executable, "-m", "uvicorn", "handlers.api:app_from_env", "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
             "--no-access-log", "--timeout-graceful-shutdown", "5", "--backlog", "4096",
+            "--timeout-keep-alive", str(KEEP_ALIVE_S),
         ]  # fmt: skip
         log = self.log_path.open("ab")
         # A session of its own: the server and its workers are stopped together, by this id only.
@@ -355,11 +357,17 @@ class Load:
             if time.monotonic() > deadline:
                 raise AssertionError(f"only {len(self.answered(since=since))} of {count} answers came back")
             if len(self.outcomes) >= self.limit:
-                raise AssertionError("the load ran out of questions before the scenario ended")
+                raise AssertionError(
+                    f"the load ran out of questions before the scenario ended: {self.failures()}"
+                )
             await asyncio.sleep(0.05)
 
     def statuses(self) -> Counter[int | None]:
         return Counter(o.status for o in self.outcomes)
+
+    def failures(self) -> list[str]:
+        """What went wrong, for assertion messages: status and error of the first few failures."""
+        return [f"{o.status}: {o.error}" for o in self.outcomes if o.status != 200][:5]
 
     def server_errors(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status is not None and o.status >= 500]
@@ -572,7 +580,7 @@ def test_chroma_stopped_mid_load_degrades_then_recovers_without_a_restart(deploy
     finally:
         if chroma.process is None:
             chroma.start()
-    assert load.statuses() == {200: len(load.outcomes)}, load.statuses()
+    assert load.statuses() == {200: len(load.outcomes)}, (load.statuses(), load.failures())
     before = [o for o in load.outcomes if o.ended < marks["stopping"]]
     during = [o for o in load.answered(since=marks["down"]) if o.ended < marks["restart"]]
     after = load.answered(since=marks["up"])
@@ -617,7 +625,7 @@ def test_postgresql_unreachable_mid_load_spools_then_replays_without_duplicates(
         run_scenario(load, scenario, timeout_s=3600 if FULL else 180)
     finally:
         pg.accept_connections()
-    assert load.statuses() == {200: len(load.outcomes)}, load.statuses()
+    assert load.statuses() == {200: len(load.outcomes)}, (load.statuses(), load.failures())
     assert spooled and spooled[0] >= 2 * FAULT_PHASE  # the outage's answers went to the spool
     answered = {o.data["message_id"] for o in load.answered() if o.data}
     assert len(answered) == len(load.outcomes)
