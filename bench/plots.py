@@ -89,7 +89,11 @@ def cpu_plot(report: dict[str, Any], out: Path) -> None:
         values = [r["summary"]["cpu_ms_per_answer"][role] for r in runs]
         ax.bar(labels, values, bottom=bottoms, label=role)
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
-    ax.set(xlabel="concurrent clients", ylabel="CPU ms per answer", title="CPU per answer by process")
+    ax.set(
+        xlabel="concurrent clients",
+        ylabel="CPU ms per answer",
+        title="CPU per answer by process (2 workers, questions asked before)",
+    )
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
     fig.tight_layout()
