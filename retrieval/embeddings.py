@@ -11,13 +11,13 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from bot.errors import ConfigurationError
+from retrieval.lru import LruCache
 
 
 class Embedder(Protocol):
@@ -108,14 +108,12 @@ class CachedEmbedder:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
         self._lock = threading.Lock()
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._query_cache_size = query_cache_size
+        self._queries: LruCache[str, np.ndarray] = LruCache(query_cache_size)
         self.passages_embedded = 0
 
     def clear_query_cache(self) -> None:
         """Forget cached query vectors (benchmarks measure cold queries)."""
-        with self._lock:
-            self._queries.clear()
+        self._queries.clear()
 
     def _key(self, kind: str, text: str) -> str:
         return hashlib.sha256(f"{self.name}\x1f{kind}\x1f{text}".encode()).hexdigest()
@@ -123,16 +121,10 @@ class CachedEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         out = []
         for text in texts:
-            with self._lock:
-                hit = self._queries.get(text)
-                if hit is not None:
-                    self._queries.move_to_end(text)
+            hit = self._queries.get(text)
             if hit is None:
                 hit = self.inner.embed_queries([text])[0]
-                with self._lock:
-                    self._queries[text] = hit
-                    if len(self._queries) > self._query_cache_size:
-                        self._queries.popitem(last=False)
+                self._queries.put(text, hit)
             out.append(hit)
         return np.stack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 

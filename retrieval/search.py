@@ -13,7 +13,6 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -26,6 +25,7 @@ from retrieval.entries import Entry
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.lexical import LexicalIndex
 from retrieval.lexicon import expand_query
+from retrieval.lru import LruCache
 from retrieval.normalize import has_cjk, normalize_for_search
 from retrieval.vectors import VectorIndex
 
@@ -120,22 +120,19 @@ class HybridSearcher:
         # Vector-search results by (embedded text, filter): on a busy day most questions are asked
         # before, and the Chroma round trip is then the largest cost of an answer. Cleared whenever
         # the entries change; a question answered while Chroma is down is served from here, whole.
-        self._dense_cache: OrderedDict[tuple[str, str], list[tuple[str, float]]] = OrderedDict()
-        self.dense_cache_size = DENSE_CACHE_SIZE
+        self._dense_cache: LruCache[tuple[str, str], list[tuple[str, float]]] = LruCache(DENSE_CACHE_SIZE)
         self.refresh_statistics()
 
     def clear_caches(self) -> None:
         """Forget cached query vectors and vector-search results (benchmarks measure cold queries)."""
-        with self._lock:
-            self._dense_cache.clear()
+        self._dense_cache.clear()
         clear = getattr(self.embedder, "clear_query_cache", None)
         if clear is not None:
             clear()
 
     def refresh_statistics(self) -> None:
         """Recompute token document frequencies (for the coverage feature) after the entries change."""
-        with self._lock:
-            self._dense_cache.clear()
+        self._dense_cache.clear()
         df: dict[str, int] = {}
         for entry in self.entries.values():
             for token in self.lexical.tokens_of(entry.entry_id):
@@ -204,17 +201,11 @@ class HybridSearcher:
         if self.vectors is None:
             raise IndexUnavailableError("no vector index configured")
         key = (query, json.dumps(where, sort_keys=True))
-        with self._lock:
-            found = self._dense_cache.get(key)
-            if found is not None:
-                self._dense_cache.move_to_end(key)
+        found = self._dense_cache.get(key)
         if found is None:
             vector = self.embedder.embed_queries([query])[0]
             found = self.vectors.query(vector, k=CANDIDATES, where=where)
-            with self._lock:
-                self._dense_cache[key] = found
-                while len(self._dense_cache) > self.dense_cache_size:
-                    self._dense_cache.popitem(last=False)
+            self._dense_cache.put(key, found)
         return [(i, s) for i, s in found if i in self.entries and (allowed is None or i in allowed)]
 
     def coverage(self, q_tokens: set[str], entry_id: str) -> float:
