@@ -34,6 +34,13 @@ def _spread(stat: dict[str, float]) -> tuple[float, list[float]]:
     return mid, [mid - stat["min"], stat["max"] - mid]
 
 
+def _save(fig: Any, out: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    print(f"wrote {out}")
+
+
 def http_plots(runs_by_label: dict[str, dict[str, Any]], target_rate: float, out: Path) -> None:
     """Answers per second and p95 latency against concurrency, one line per set-up."""
     fig, (rate_ax, p95_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -66,10 +73,7 @@ def http_plots(runs_by_label: dict[str, dict[str, Any]], target_rate: float, out
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle("POST /api/ask over loopback, 2 cores (median of passes; bars: min-max)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    print(f"wrote {out}")
+    _save(fig, out)
 
 
 def cpu_plot(report: dict[str, Any], out: Path) -> None:
@@ -96,10 +100,7 @@ def cpu_plot(report: dict[str, Any], out: Path) -> None:
     )
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    print(f"wrote {out}")
+    _save(fig, out)
 
 
 def baselines_plot(report: dict[str, Any], out: Path) -> None:
@@ -140,10 +141,7 @@ def baselines_plot(report: dict[str, Any], out: Path) -> None:
     for ax in (quality_ax, latency_ax):
         ax.grid(True, axis="y", alpha=0.3)
     fig.suptitle("applybot against simple baselines, one run (median of passes; bars: min-max)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    print(f"wrote {out}")
+    _save(fig, out)
 
 
 def scale_plot(report: dict[str, Any], out: Path) -> None:
@@ -174,10 +172,7 @@ def scale_plot(report: dict[str, Any], out: Path) -> None:
     memory_ax.legend(fontsize=8)
     for ax in (latency_ax, build_ax, memory_ax):
         ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    print(f"wrote {out}")
+    _save(fig, out)
 
 
 def main() -> None:
