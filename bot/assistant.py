@@ -29,7 +29,10 @@ from bot.compose import (
 from bot.contract import Answer, Citation, ContactOut
 from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
+from bot.fact_answers import ASKED, PREDICATES, PREDICATE_WORDS
 from bot.knowledge import KnowledgeView
+from bot.notices import NoticeResolver, Resolution
+from bot.prose import ProseAnswerer, ProseDraft
 from bot.rephrase import LlmRephraser
 from bot.sessions import SessionContext, SessionStore
 from bot.understand import APPLICANT_TYPES, INTENT_WORDS, STRUCTURED_INTENTS, Understanding, understand
@@ -82,6 +85,16 @@ _FILLER = frozenset(
         "一下",
         "从哪来",
         "哪来",
+        "具体",
+        "请问",
+        "想问",
+        "一般",
+        "大概",
+        "知道",
+        "我们",
+        "老师",
+        "同学",
+        "你好",
         "about",
         "and",
         "then",
@@ -159,6 +172,7 @@ class Assistant:
         min_relevance: float = 0.25,
         no_answer_text: str = "通知中没有找到这个问题的答案。",
         rephraser: LlmRephraser | None = None,
+        fallback_contact: str = "",
     ) -> None:
         self.index = index
         self.clock = clock
@@ -168,11 +182,19 @@ class Assistant:
         self.min_relevance = min_relevance
         self.no_answer_text = no_answer_text
         self.rephraser = rephraser
-        self.view = KnowledgeView.build(index.store.documents())
+        self.prose = ProseAnswerer(
+            coverage=self._coverage,
+            cite=lambda doc, start, end: self._span_citation(doc, start, end),
+            no_answer_text=no_answer_text,
+            fallback_contact=fallback_contact,
+        )
+        self.refresh()
 
     def refresh(self) -> None:
         """Re-read the documents after an ingest or a new FAQ entry."""
-        self.view = KnowledgeView.build(self.index.store.documents())
+        documents = self.index.store.documents()
+        self.view = KnowledgeView.build(documents)
+        self.notices = NoticeResolver(documents)
 
     # -- the one public entry point -------------------------------------------------------------
 
@@ -233,8 +255,19 @@ class Assistant:
         if task is None and not applicant and intents[:1] != ["doc_facts"]:
             task = self._task_from_hits(result, intents) or self._task_by_meaning(u)
 
-        draft = self._answer(u, intents, task, applicant, aliases, result, day, carried_content)
+        own_words = self._question_words(u)
+        resolution = self.notices.resolve(
+            u.expanded,
+            result,
+            current=context.doc_id,
+            elliptical=len(own_words - PREDICATE_WORDS) <= 1,
+            words=own_words,
+        )
+        if task and self.view.record_for(task):
+            resolution = Resolution(self.view.record_for(task).doc_id, named=True)  # type: ignore[union-attr]
+        draft = self._answer(u, intents, task, applicant, aliases, result, day, carried_content, resolution)
         answer = self._finish(draft, u, intents, task, session_id, result)
+        context.doc_id = resolution.doc_id
         if task is None and len(draft.tasks) == 1:
             task = draft.tasks[0]  # a list of one names the task the next question is about
         context.task = task or (context.task if follow_up else None)
@@ -323,9 +356,11 @@ class Assistant:
         result: SearchResult,
         day: date,
         carried_content: set[str] | None = None,
+        resolution: Resolution | None = None,
     ) -> Draft:
         lang = "en" if u.language == "en" else "zh"
         record = self.view.record_for(task) if task else None
+        doc = self.view.documents.get(resolution.doc_id) if resolution and resolution.doc_id else None
         if record and not applicant and "list_tasks" in intents:
             # "X的申请条件有哪些" lists X's conditions, not the tasks.
             intents = [i for i in intents if i != "list_tasks"]
@@ -334,6 +369,8 @@ class Assistant:
             return self._escalate("service", record, result, lang, lead=phrase("service", lang))
         if "human" in intents:
             return self._escalate("human", record, result, lang, lead=phrase("human", lang))
+        if record is None and doc is not None and not doc.records:
+            return self._from_prose(u, intents, doc, result, lang, day)
         if "money" in intents and not self._states_money(result) and not self._faq_answers(u, result):
             return self._escalate("not_stated", record, result, lang)
         if intents[:1] == ["doc_facts"]:
@@ -403,6 +440,35 @@ class Assistant:
         if "deadline" in intents and self.view.records_by_task and not content:
             return self._all_tasks(lang, day)
         return self._escalate("no_answer", record, result, lang)
+
+    def _from_prose(
+        self, u: Understanding, intents: list[str], doc: Document, result: SearchResult, lang: str, day: date
+    ) -> Draft:
+        """Answer from a notice without table records: a typed fact, the best sentence, or its silence."""
+        content = self.prose.beyond_title(self._question_words(u), doc)
+        prose = self.prose.answer(doc, u.normalized, content, u.yes_no, lang, day)
+        if prose is None and content:
+            own = SearchResult([h for h in result.hits if h.entry.doc_id == doc.doc_id or h.entry.kind == "faq"])
+            extracted = self._extractive(u, intents, own, lang, day, content=content, task=None)
+            if extracted:
+                return extracted
+        if prose is None:
+            prose = self.prose.silent(doc, lang)
+        return _draft_of(prose)
+
+    def _question_words(self, u: Understanding) -> set[str]:
+        """The question's own words, without the words that only say what kind of fact is asked."""
+        rest = u.expanded
+        for _name, pattern, _kinds in ASKED:
+            rest = pattern.sub(" ", rest)
+        for word in sorted({w for words in INTENT_WORDS.values() for w in words}, key=len, reverse=True):
+            rest = rest.replace(word, " ")
+        words = {w for w in self.index.searcher.lexical.tokenizer.tokens(rest) if _is_content(w)}
+        # What happens is content even where it is also a question cue: 截止, 开始, 公示, 报名 …
+        words |= {m.group(0) for m in PREDICATES.finditer(u.normalized)}
+        if u.language == "en":
+            words = {w for w in words if not w.isascii() or w in self.index.searcher._idf}
+        return words - _FILLER
 
     def _content_tokens(self, u: Understanding, task: str | None) -> set[str]:
         """The question's own words: jieba words minus intent cue words, fillers and the task's name."""
@@ -948,6 +1014,14 @@ class Assistant:
             language=u.language,
             degraded=result.degraded,
         )
+
+
+def _draft_of(prose: ProseDraft) -> Draft:
+    draft = Draft(lines=list(prose.lines), contacts=list(prose.contacts), confidence=prose.confidence)
+    draft.escalate_reason = prose.escalate_reason
+    for citation in prose.citations:
+        draft.cite(citation)
+    return draft
 
 
 def _names_of(records: list[Record]) -> set[str]:

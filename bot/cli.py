@@ -130,9 +130,27 @@ def inspect(
         for contact in record["contacts"]:
             mark = " (inferred)" if "contacts" in record["inferred"] else ""
             typer.echo(f"    contact: {_contact_line(contact)}{mark}")
+    if described["facts"]:
+        typer.echo("\nfacts:")
+    for fact in described["facts"]:
+        mark = " (inferred)" if fact["inferred"] else ""
+        value = _fact_value(fact)
+        typer.echo(f"  {fact['kind']:<9} {value}{mark}  「{fact['text'][:60]}」  {fact['section']}")
     typer.echo(f"\nentities: {len(described['entities'])}, chunks: {described['chunks']}")
     for warning in doc.warnings:
         typer.echo(f"warning: {warning}")
+
+
+def _fact_value(fact: dict[str, Any]) -> str:
+    """A fact's value in a few characters: the date or window, the amount, the place …"""
+    value = fact["value"]
+    if fact["kind"] in ("audience", "materials", "steps"):
+        return "…"
+    if isinstance(value, dict):
+        if "start" in value:
+            return f"{value['start']}—{value['end']}"
+        return " ".join(str(value[k]) for k in ("date", "time") if value.get(k)) or str(value)
+    return str(value)
 
 
 @app.command()

@@ -128,6 +128,10 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "general_contact": {"zh": "通知的总联系人：{who}。", "en": "General contact of the notice: {who}."},
     "escalate_contact": {"zh": "可以联系：{who}。", "en": "Please contact: {who}."},
+    "no_contact_fallback": {
+        "zh": "通知没有写明联系人，请联系：{desk}。",
+        "en": "The notice names nobody to contact; please ask: {desk}.",
+    },
     "no_answer_en": {"en": "The notice does not answer this question."},
     "service": {
         "zh": "这个我帮不了：我只能依据通知原文回答问题，不能代写或代填申报材料。",

@@ -41,6 +41,25 @@ def answer_view(text: str) -> str:
     return norm + " " + " ".join(isos)
 
 
+_NO_LEAD = re.compile(r"^\s*(?:不可以|不能|不行|不可|不需要|不用|不是|否|没有|no\b)", re.I)
+_YES_LEAD = re.compile(r"^\s*(?:可以|能|是的|是|需要|要|有|yes\b)", re.I)
+
+
+def yes_no_of(answer: str) -> str | None:
+    """Return 'yes' or 'no' when an answer starts with one, else None."""
+    if _NO_LEAD.search(answer):
+        return "no"
+    if _YES_LEAD.search(answer):
+        return "yes"
+    return None
+
+
+def graded_text(answer: Answer) -> str:
+    """What a grader reads: the answer and the contacts it returns (facts may be in either)."""
+    contacts = " ".join(" ".join(v for v in vars(c).values() if v) for c in answer.contacts)
+    return f"{answer.answer} {contacts}"
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -60,6 +79,8 @@ class CaseResult:
     unwanted: list[str] = field(default_factory=list)
     answer: str = ""
     ms: float = 0.0
+    category: str = ""
+    chars: int = 0
 
 
 def citations_valid(answer: Answer, documents: dict[str, str]) -> bool:
@@ -85,11 +106,13 @@ def run_answer_eval(assistant: Any, cases: list[dict[str, Any]]) -> dict[str, An
         started = time.perf_counter()
         answer = assistant.ask(case["question"], session_id=session, today=today)
         ms = (time.perf_counter() - started) * 1000
-        view = answer_view(answer.answer)
+        view = answer_view(graded_text(answer))
         missing = [f for f in case.get("must_contain", []) if normalize_for_search(f) not in view]
         unwanted = [f for f in case.get("must_not_contain", []) if normalize_for_search(f) in view]
         expected = bool(case.get("escalate", False))
         valid = citations_valid(answer, documents) and (answer.escalated or bool(answer.citations))
+        if case.get("yes_no") and yes_no_of(answer.answer) != case["yes_no"]:
+            missing.append(f"yes_no={case['yes_no']}")
         passed = not missing and not unwanted and answer.escalated == expected and valid
         results.append(
             CaseResult(
@@ -103,6 +126,8 @@ def run_answer_eval(assistant: Any, cases: list[dict[str, Any]]) -> dict[str, An
                 unwanted,
                 answer.answer,
                 ms,
+                str(case.get("category", "")),
+                len(answer.answer),
             )
         )
     return summarize(results)
@@ -122,9 +147,13 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
         "escalation_recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
         "p50_ms": round(percentile(latencies, 0.5), 2),
         "p95_ms": round(percentile(latencies, 0.95), 2),
+        "answer_chars_p50": percentile([float(r.chars) for r in results], 0.5),
+        "answer_chars_max": max((r.chars for r in results), default=0),
+        "by_category": _by_category(results),
         "failures": [
             {
                 "id": r.id,
+                "category": r.category,
                 "question": r.question,
                 "missing": r.missing,
                 "unwanted": r.unwanted,
@@ -136,6 +165,16 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
             for r in results
             if not r.passed
         ],
+    }
+
+
+def _by_category(results: list[CaseResult]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[CaseResult]] = {}
+    for r in results:
+        groups.setdefault(r.category or "-", []).append(r)
+    return {
+        name: {"n": len(rs), "accuracy": round(sum(r.passed for r in rs) / len(rs), 4)}
+        for name, rs in sorted(groups.items())
     }
 
 

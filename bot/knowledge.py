@@ -56,11 +56,11 @@ class KnowledgeView:
         return [r for records in self.records_by_task.values() for r in records]
 
     def general_contacts(self, doc_id: str | None = None) -> list[Contact]:
-        """Return the contacts a notice names in its text (not in a table), the given document's first."""
-        docs = list(self.documents.values())
-        if doc_id in self.documents:
-            docs.sort(key=lambda d: d.doc_id != doc_id)
-        for doc in docs:
+        """Return the contacts a notice names in its text (not in a table): never another notice's."""
+        if doc_id is None and len(self.documents) == 1:
+            doc_id = next(iter(self.documents))
+        doc = self.documents.get(doc_id) if doc_id else None
+        if doc is not None:
             for part in doc.parts:
                 if part.contacts:
                     return list(part.contacts)

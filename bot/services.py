@@ -122,5 +122,6 @@ def build_assistant(settings: Settings, retrieval: Retrieval | None = None, *, s
         max_question_chars=settings.max_question_chars,
         min_relevance=settings.min_relevance,
         no_answer_text=settings.no_answer_text,
+        fallback_contact=settings.fallback_contact,
         rephraser=rephraser,
     )

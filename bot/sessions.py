@@ -15,7 +15,7 @@ class SessionContext:
     """What the last turns established: the task, the intents and who is asking."""
 
     task: str | None = None
-    task_doc: str | None = None
+    doc_id: str | None = None  # the notice the conversation is about
     intents: list[str] = field(default_factory=list)
     applicant: str | None = None
     applicant_aliases: list[str] = field(default_factory=list)

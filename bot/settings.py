@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         "通知中没有找到这个问题的答案。",
         description="First sentence of the reply when the documents do not answer.",
     )
+    fallback_contact: str = Field(
+        "",
+        description="A service desk to name when a notice names nobody to contact; empty means none.",
+    )
 
     host: str = Field("127.0.0.1", description="Address `applybot serve` listens on.")
     port: int = Field(8000, description="Port `applybot serve` listens on.")

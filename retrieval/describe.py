@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from retrieval.facts import describe_fact
 from retrieval.model import Document, Record
 
 
@@ -63,6 +64,7 @@ def describe_document(doc: Document) -> dict[str, Any]:
             {"kind": e.kind, "text": e.text, "start": e.start, "end": e.end, "value": e.value}
             for e in doc.entities
         ],
+        "facts": [describe_fact(f) for f in doc.facts],
         "chunks": len(doc.chunks),
         "warnings": doc.warnings,
     }

@@ -28,7 +28,11 @@ _CN_DIGITS = {
     "九": 9,
 }
 _CN_NUM = "〇零○Ｏ一二三四五六七八九十"
-_YEAR = rf"(?P<y>\d{{4}}|[{_CN_NUM}]{{4}})\s*年"
+# A year: 2026, 二〇二六, or a Republic-of-China year as Taiwan's notices write it (民國115年 = 2026).
+_YEAR = (
+    rf"(?P<y>\d{{4}}|[{_CN_NUM}]{{4}}|(?:中華民國|中华民国|民國|民国)?\s*(?:(?<!\d)1?\d{{2}}|一百[零〇一二三四五六七八九十]{{1,3}}|[九八][十][一二三四五六七八九]?)(?=\s*年))\s*年"
+)
+ROC_OFFSET = 1911
 _MONTH = rf"(?P<m>\d{{1,2}}|[{_CN_NUM}]{{1,3}})\s*月"
 _DAY = rf"(?P<d>\d{{1,2}}|[{_CN_NUM}]{{1,3}})\s*[日号]"
 _TIME = r"(?P<time>\s*(?:\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}\s*时(?:\s*\d{1,2}\s*分)?|\d{1,2}\s*点(?:\s*\d{1,2}\s*分)?))?"
@@ -37,6 +41,10 @@ _RANGE_SEP = r"\s*(?:—|–|－|-|~|～|至|到|—{2})\s*"
 FULL_DATE = re.compile(rf"{_YEAR}\s*{_MONTH}\s*{_DAY}{_TIME}")
 MONTH_DAY = re.compile(rf"(?<![\d年]){_MONTH}\s*{_DAY}{_TIME}")
 RECURRING = re.compile(r"每年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]\s*(?P<before>前|之前|以前)?")
+ISO_DATE = re.compile(
+    r"(?<![\d.\-/])(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d.\-/])"
+    r"(?P<time>\s*\d{1,2}\s*[:：]\s*\d{2})?"
+)
 YEAR_RANGE = re.compile(r"(?P<y1>\d{4})\s*(?:—|–|－|-|~|～|至|到)\s*(?P<y2>\d{4})\s*年")
 YEAR_ONLY = re.compile(
     r"(?<![\d—–\-~～至到])(?P<y>\d{4})\s*年(?!\s*\d{1,2}\s*月)(?!\s*[〇零一二三四五六七八九十]{1,3}\s*月)"
@@ -44,7 +52,13 @@ YEAR_ONLY = re.compile(
 TIME_ONLY = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-3])\s*[:：]\s*(?P<mi>[0-5]\d)(?!\d)")
 URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+[A-Za-z0-9/]")
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-PHONE = re.compile(r"(?<![\d\-])(?:0\d{2,3}[-－\s]?\d{7,8}(?:[-－转]\d{1,5})?|1[3-9]\d{9})(?![\d])")
+# Phones as notices print them: 027-87328019, (02)2391-1368, 02-2341-2314, 13812345678, with an
+# extension (转 / 分機 / ext). Not a document number (字第0920007238号), which looks like one.
+PHONE = re.compile(
+    r"(?<![\d\-第])(?:[(（]0\d{1,3}[)）]\s*\d{3,4}[-－]?\d{3,4}|0\d{1,3}[-－]\d{3,4}[-－]\d{4}"
+    r"|0\d{1,3}[-－\s]?\d{7,8}|1[3-9]\d{9})"
+    r"(?:\s*(?:[-－转轉]|分机|分機|ext\.?\s*)\s*\d{1,5})?(?![\d号號])"
+)
 
 _DEPARTMENT = re.compile(
     r"^(?P<dept>[\u4e00-\u9fff（）()]{1,20}?(?:办公室|研究院|委员会|中心|处|科|室|司|局|厅|部|所|院|办|组|馆|站))"
@@ -63,6 +77,10 @@ def chinese_number(text: str) -> int:
     text = text.strip()
     if text.isdigit():
         return int(text)
+    if "百" in text:
+        hundreds, _, rest = text.partition("百")
+        rest = rest.lstrip("零〇")
+        return (_CN_DIGITS.get(hundreds, 1) if hundreds else 1) * 100 + (chinese_number(rest) if rest else 0)
     if "十" in text:
         tens, _, ones = text.partition("十")
         return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
@@ -70,6 +88,13 @@ def chinese_number(text: str) -> int:
     for ch in text:
         value = value * 10 + _CN_DIGITS[ch]
     return value
+
+
+def _year_value(raw: str) -> int:
+    """A written year as a Gregorian year: 2026, 二〇二六, 115 (民國) -> 2026."""
+    digits = re.sub(r"[^\d〇零○Ｏ一二三四五六七八九十百]", "", raw)
+    year = chinese_number(digits)
+    return year + ROC_OFFSET if year < 1000 else year
 
 
 def _iso(year: int, month: int, day: int) -> str | None:
@@ -103,7 +128,7 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
 
     last_year = default_year
     for m in FULL_DATE.finditer(text):
-        year = chinese_number(m["y"])
+        year = _year_value(m["y"])
         iso = _iso(year, chinese_number(m["m"]), chinese_number(m["d"]))
         if iso is None or not free(m.start(), m.end()):
             continue
@@ -112,7 +137,7 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
         # A range: 2023年9月6日—10月7日, 2026年12月1日至12月15日, 2026年12月1日至2027年1月5日.
         tail = re.match(_RANGE_SEP + rf"(?:{_YEAR}\s*)?(?:{_MONTH}\s*)?{_DAY}{_TIME}", text[end:])
         if tail:
-            end_year = chinese_number(tail["y"]) if tail["y"] else year
+            end_year = _year_value(tail["y"]) if tail["y"] else year
             end_month = chinese_number(tail["m"]) if tail["m"] else int(iso[5:7])
             end_iso = _iso(end_year, end_month, chinese_number(tail["d"]))
             if end_iso and end_iso >= iso:
@@ -129,6 +154,22 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
         entities.append(Entity("date", text[start:end], start, end, value))
         taken.append((start, end))
         last_year = year
+
+    for m in ISO_DATE.finditer(text):
+        iso = _iso(int(m["y"]), int(m["m"]), int(m["d"]))
+        if iso is None or not free(m.start(), m.end()):
+            continue
+        start, end = m.start(), m.end()
+        tail = re.match(_RANGE_SEP + ISO_DATE.pattern, text[end:])
+        end_iso = _iso(int(tail["y"]), int(tail["m"]), int(tail["d"])) if tail else None
+        if tail and end_iso and end_iso >= iso:
+            end += tail.end()
+            value_range = {"start": iso, "end": end_iso, "time": _time_value(tail["time"])}
+            entities.append(Entity("date_range", text[start:end], start, end, value_range))
+        else:
+            entities.append(Entity("date", text[start:end], start, end, {"date": iso, "time": _time_value(m["time"])}))
+        taken.append((start, end))
+        last_year = int(m["y"])
 
     for m in MONTH_DAY.finditer(text):
         if not free(m.start(), m.end()) or last_year is None:

@@ -58,6 +58,25 @@ class Entity:
 
 
 @dataclass
+class Fact:
+    """A typed fact a sentence of running text states: a date, place, system, amount, limit, contact ...
+
+    `start`/`end` span the sentence (what a citation quotes); `value_start`/`value_end` the value itself.
+    `inferred` marks a pairing the text leaves open (two names, two numbers).
+    """
+
+    kind: str  # date | place | url | system | money | limit | contact | audience | materials | steps
+    text: str
+    value: Any
+    section: str
+    start: int
+    end: int
+    value_start: int
+    value_end: int
+    inferred: bool = False
+
+
+@dataclass
 class Part:
     """One document inside a file (a notice, the notice it forwards, an attachment)."""
 
@@ -161,6 +180,7 @@ class Document:
     tables: list[Table] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,6 +210,7 @@ class Document:
             tables=[Table(**{**t, "row_spans": [tuple(s) for s in t["row_spans"]]}) for t in data["tables"]],
             records=records,
             entities=[Entity(**e) for e in data["entities"]],
+            facts=[Fact(**f) for f in data.get("facts", [])],
             warnings=list(data.get("warnings", [])),
         )
 

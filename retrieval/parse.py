@@ -6,13 +6,14 @@ from pathlib import Path
 
 from retrieval.chunking import make_chunks
 from retrieval.entities import find_dates, find_entities
+from retrieval.facts import extract_facts
 from retrieval.loaders import LoadedFile
 from retrieval.model import Document, Table, stable_id
 from retrieval.structure import find_parts, find_sections, heading_rank, join_broken_paragraphs, lay_out
 from retrieval.tables import build_records, looks_like_header
 
 # Bump when parsing changes what it produces: stored documents of an older version are parsed again.
-PARSER_VERSION = "5"
+PARSER_VERSION = "11"
 
 
 def parse_document(loaded: LoadedFile, *, rel_path: str) -> Document:
@@ -50,6 +51,7 @@ def parse_document(loaded: LoadedFile, *, rel_path: str) -> Document:
             paragraphs.append((lb.start, lb.end, block_paths[i], part_of_block[i]))
     doc.chunks = make_chunks(text, doc_id=doc_id, paragraphs=paragraphs)
     doc.entities = find_entities(text, default_year=default_year)
+    doc.facts = extract_facts(doc)
     return doc
 
 

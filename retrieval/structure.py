@@ -28,6 +28,8 @@ _NO_JOIN_START = re.compile(
     r"^(?:附\s*件|[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]|第[一二三四五六七八九十百\d]+[条章节])"
 )
 
+_LABELLED = re.compile(r"^[\u4e00-\u9fffA-Za-z]{1,8}\s*[:：]")
+
 # Heading patterns, most senior first; the index is the rank.
 HEADING_PATTERNS = [
     re.compile(r"^第[一二三四五六七八九十百零\d]+章"),
@@ -74,6 +76,8 @@ def _continues(previous: Block, current: Block) -> bool:
         return False  # a notice's title, or the addressee line after it, stands on its own
     if _NO_JOIN_START.match(cur) or _DATE_LINE.match(cur) or DOC_NUMBER.match(cur):
         return False
+    if _LABELLED.match(cur):
+        return False  # '截止时间：…', '联系人：…': a labelled line stands on its own
     if prev[-1] in "，、,（(《“":
         return True
     ends_in_word = re.match(f"[{CJK_CLASS}》”）)]", prev[-1]) is not None
@@ -177,6 +181,9 @@ def _first_title(placed: list[LaidOutBlock]) -> str | None:
     for lb in placed[:5]:
         if lb.block.kind == "heading":
             return lb.block.text
+    first = placed[0].block if placed else None
+    if first and first.kind == "paragraph" and len(first.text) <= 150 and first.text[-1:] not in "。；;，,":
+        return first.text  # a web notice's title line, however long its title
     for lb in placed[:3]:
         if lb.block.kind == "paragraph" and len(lb.block.text) <= 60:
             return lb.block.text

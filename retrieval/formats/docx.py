@@ -10,6 +10,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from retrieval.model import Block
+from retrieval.flattened import paragraph_blocks
 from retrieval.normalize import clean_inline, join_cell_lines
 
 # Built-in style names as python-docx reports them, plus the names Chinese Word and WPS give them.
@@ -33,8 +34,7 @@ def _paragraph_blocks(paragraph: Paragraph) -> list[Block]:
     if level:
         text = clean_inline(paragraph.text.replace("\n", " "))
         return [Block("heading", text=text, level=level)] if text else []
-    lines = (clean_inline(line) for line in paragraph.text.split("\n"))
-    return [Block("paragraph", text=line) for line in lines if line]
+    return [block for line in paragraph.text.split("\n") for block in paragraph_blocks(line)]
 
 
 def _cell_text(text: str) -> str:

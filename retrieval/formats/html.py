@@ -9,6 +9,7 @@ from bs4.element import PreformattedString
 
 from bot.errors import CorruptFileError
 from retrieval.model import Block
+from retrieval.flattened import paragraph_blocks
 from retrieval.normalize import clean_inline
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -111,10 +112,8 @@ class _Walker:
         self._line: list[str] = []
 
     def flush(self) -> None:
-        text = clean_inline(re.sub(r"\s+", " ", "".join(self._line)))
+        self.blocks.extend(paragraph_blocks(re.sub(r"\s+", " ", "".join(self._line))))
         self._line.clear()
-        if text:
-            self.blocks.append(Block("paragraph", text=text))
 
     def walk(self, node: Tag) -> None:
         for child in node.children:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from retrieval.flattened import paragraph_blocks
 from retrieval.model import Block
 from retrieval.normalize import clean_inline
 
@@ -51,8 +52,6 @@ def read_text_blocks(raw: str) -> list[Block]:
             if text:
                 blocks.append(Block("heading", text=text, level=len(heading.group(1))))
             continue
-        text = clean_inline(line)
-        if text:
-            blocks.append(Block("paragraph", text=text))
+        blocks.extend(paragraph_blocks(line))
     flush_table()
     return blocks

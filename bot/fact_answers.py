@@ -1,0 +1,229 @@
+"""Typed answers from the facts of one notice: what is asked, and which stated fact fits it best.
+
+A question asks for a kind of fact (when, where, which system, how much, how many, whom to contact,
+what materials, how, who may, yes or no). Among the facts of that kind in the resolved notice, the
+one whose sentence (and section) holds the question's own words answers it; when none does, the
+notice is silent on it. Pure functions over plain data: the assistant composes and cites.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from retrieval.chunking import split_sentences
+from retrieval.model import Document, Fact
+from retrieval.normalize import normalize_for_search
+
+# What a question asks for, in the order a question's words are tried; each maps to the fact kinds
+# that can answer it, best first. These are the genre's question words, not any notice's content.
+ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
+    (
+        "contact",
+        re.compile(
+            r"联系人|联系方式|联系电话|电话|邮箱|找谁|问谁|咨询谁|找哪个老师|联系谁|打给谁|打谁|洽询|联络|联路|信箱|"
+            r"\bcontact|\bphone|e-?mail|\bwho should i (?:ask|call)|\bwhom\b"
+        ),
+        ("contact",),
+    ),
+    (
+        "money",
+        re.compile(
+            r"多少钱|费用|收费|缴费|金额|奖金|报酬|工资|薪酬|薪资|时薪|补助多少|补贴多少|资助多少|奖励多少|多少元|几块|"
+            r"领多少|拿多少|给多少|补多少|发多少|多少万|审查费|报名费|"
+            r"\bhow much\b|\bfee|\bcost|\bpay\b|\bpaid\b|salary|stipend|\bamount|\bwage"
+        ),
+        ("money",),
+    ),
+    (
+        "system",
+        re.compile(
+            r"链接|网址|网站|官网|哪个系统|什么系统|哪个平台|什么平台|在哪(?:个)?(?:系统|平台|网站)|"
+            r"在哪里?(?:报名|申请|提交|填报|登记|上传)|哪里(?:报名|申请|提交|填报|登记)|怎么报名|"
+            r"\blink\b|\burl\b|website|\bsystem\b|platform|where (?:do|can|should) i (?:apply|register|sign up|submit)"
+        ),
+        ("url", "system", "place"),
+    ),
+    (
+        "place",
+        re.compile(r"在哪里|在哪儿|在哪|哪里|地点|地址|哪儿|什么地方|哪个教室|哪栋|几楼|送到哪|交到哪|\bwhere\b|venue|location|room"),
+        ("place", "system", "url"),
+    ),
+    (
+        "date",
+        re.compile(
+            r"什么时候|啥时候|几号|哪天|何时|截止|几点|时间|日期|几月|多久|最晚|开始|结束|公示|放假|"
+            r"\bwhen\b|deadline|\bdue\b|what time|what date|\bdate\b|how long|\bstart|\bend\b"
+        ),
+        ("date",),
+    ),
+    (
+        "limit",
+        re.compile(
+            r"多少(?:人|名|个|门|项|篇|分|学分|天|支|队)|几(?:个|名|人|门|项|篇|支|队|天|次)|名额|比例|上限|下限|"
+            r"不超过|最多|至少|分数线|绩点|排名|前百分之|几封|几份|几年|几家|几案|多久|多长时间|"
+            r"\bhow many\b|quota|\blimit|maximum|minimum|percent"
+        ),
+        ("limit", "money"),
+    ),
+    (
+        "materials",
+        re.compile(
+            r"材料|资料|文件|交什么|交啥|准备什么|准备啥|需要提交|要提交|证明|附件|表格|带什么|附什么|"
+            r"materials|documents|paperwork"
+        ),
+        ("materials",),
+    ),
+    (
+        "audience",
+        re.compile(r"谁可以|谁能|哪些人|什么人|对象|面向|资格|条件|要求|\bwho can\b|eligib|qualif|requirement"),
+        ("audience", "limit"),
+    ),
+    (
+        "steps",
+        re.compile(r"怎么|如何|流程|步骤|程序|咋|怎样|\bhow (?:do|to|can|should)\b|procedure|process"),
+        ("steps", "system", "url"),
+    ),
+    # A bare '多少' or '几' asks for a number of some kind: weaker than any cue above.
+    ("limit", re.compile(r"多少|几"), ("limit", "money")),
+]
+# Verbs of the events notices date: what a 'when' question is about, kept as the question's own words.
+PREDICATES = re.compile(
+    r"开始|结束|公示|放假|报名|提交|开放|举办|举行|考试|面试|复试|缴费|评审|答辩|开课|选课|报到|考核|"
+    r"申请|录取|公布|发布|出结果|评选|推荐|上传|确认|开营|收件|受理"
+)
+PREDICATE_WORDS = frozenset(PREDICATES.pattern.split("|"))
+# The ways notices say "hand in", "take place": asked with another word ('收件' for '受理', '开始'
+# for a lecture's time) it is still the event the notice dates.
+GENERIC_VERBS = re.compile(r"报名|提交|申请|收件|受理|上传|报送|递交|送交|登记|填报|开始|举行|举办|进行|召开|结束|开")
+_DEADLINE_WORDS = re.compile(r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|deadline|\bdue\b|\bclose|来得及|还能")
+_PUBLISHED_LINE = re.compile(r"^\s*(?:发布日期|发文日期|发布时间|发文字号|时间：\d{4}-)")
+_ASKS_PUBLISHED = re.compile(r"发布|发文|印发|公布|哪天发|什么时候发|published|issued")
+# "Can I still apply?" is answered by the deadline against today.
+STILL_OPEN = re.compile(r"还能|还可以|还来得及|来得及|现在能|现在可以|still")
+CLOSED_YET = re.compile(r"截止了吗|截止了没|结束了吗|过期了吗|过了吗|closed yet|is it closed")
+_DEADLINE_SENTENCE = re.compile(r"截止|截至|止|之前|以前|期限|前[，,。；\s）)送交提]|前$")
+_PROHIBITION = re.compile(r"不得|不能|不可|不予|不允许|不再|禁止|严禁|不受理|不接受|取消|不参加|不纳入|不计入|不适用")
+_PERMISSION = re.compile(r"均可|可以|可申请|可报名|可参加|允许|欢迎|优先|有资格")
+_NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(%|％|名|人|个|门|项|篇|分|学分|支|队|位|岁|天|次)")
+_MAX_WORDS = re.compile(r"不超过|不多于|最多|不高于|以内|以下|之内|限")
+_MIN_WORDS = re.compile(r"不少于|至少|不低于|最少|以上|及以上")
+
+Coverage = Callable[[set[str], str], float]
+SHORT_ANSWER_CHARS = 150
+
+
+def asked_kinds(normalized: str) -> tuple[str, list[str]]:
+    """Return what a question asks ('date', 'place', …) and the fact kinds that answer it, or ('', [])."""
+    best: tuple[int, str, tuple[str, ...]] | None = None
+    for rank, (name, pattern, kinds) in enumerate(ASKED):
+        m = pattern.search(normalized)
+        if m:
+            # The cue nearest the end of a question is usually what it asks ('报名截止后在哪查结果');
+            # the bare number cue only when nothing else is asked.
+            weak = 100 if rank == len(ASKED) - 1 else 0
+            candidate = (len(normalized) - m.end() + weak, name, kinds)
+            if best is None or candidate[0] < best[0]:
+                best = candidate
+    if best is None:
+        return "", []
+    return best[1], list(best[2])
+
+
+@dataclass
+class FactPick:
+    """A fact chosen for a question, with how well its sentence fits."""
+
+    fact: Fact
+    score: float
+    cover: float
+
+
+def pick_facts(
+    doc: Document,
+    kinds: list[str],
+    content: set[str],
+    question: str,
+    coverage: Coverage,
+) -> list[FactPick]:
+    """Rank the document's facts of the asked kinds by how well their sentence holds the question's words."""
+    wants_deadline = _DEADLINE_WORDS.search(question) is not None
+    picks: dict[tuple[int, int], FactPick] = {}
+    for order, fact in enumerate(doc.facts):
+        if fact.kind not in kinds:
+            continue
+        if content:
+            cover = coverage(content, fact.text)
+            context = coverage(content, fact.section + " " + fact.text)
+        else:
+            cover = context = 0.5
+        score = cover + 0.4 * context - 0.1 * kinds.index(fact.kind) - 0.0005 * order
+        if fact.kind == "date" and wants_deadline and _DEADLINE_SENTENCE.search(fact.text):
+            score += 0.3
+        if fact.kind == "date" and _PUBLISHED_LINE.search(normalize_for_search(fact.text)):
+            score += 0.3 if _ASKS_PUBLISHED.search(question) else -0.4
+        if fact.kind == "contact" and not content:
+            score += 0.001 * order  # with nothing else to go on, the notice's closing contact lines
+        key = (fact.start, fact.end)
+        if key not in picks or picks[key].score < score:
+            picks[key] = FactPick(fact, score, max(cover, context))
+    return sorted(picks.values(), key=lambda p: -p.score)
+
+
+def rule_sentences(doc: Document, content: set[str], coverage: Coverage) -> list[tuple[float, int, int]]:
+    """Sentences that allow or forbid something, ranked by the question's words they hold."""
+    ranked = []
+    for start, end in split_sentences(doc.text):
+        sentence = doc.text[start:end]
+        cover = coverage(content, sentence) if content else 0.0
+        if cover >= 0.34:
+            rule = 0.3 if _PROHIBITION.search(sentence) or _PERMISSION.search(sentence) else 0.0
+            ranked.append((cover + rule, start, end))
+    ranked.sort(key=lambda r: -r[0])
+    return ranked
+
+
+def yes_or_no(sentence: str, question: str) -> bool | None:
+    """Decide a yes/no question from the rule sentence: a number against a limit, else its wording."""
+    asked = _NUMBER_UNIT.findall(question)
+    if asked:
+        for value, unit in asked:
+            for m in re.finditer(rf"(\d+(?:\.\d+)?)\s*{re.escape(unit)}", sentence):
+                before = sentence[max(0, m.start() - 6) : m.start()]
+                after = sentence[m.end() : m.end() + 4]
+                limit, mine = float(m.group(1)), float(value)
+                if _MAX_WORDS.search(before) or re.match(r"以内|以下|之内", after):
+                    return mine <= limit
+                if _MIN_WORDS.search(before) or re.match(r"以上|及以上", after):
+                    return mine >= limit
+    if _PROHIBITION.search(sentence):
+        return False
+    if _PERMISSION.search(sentence):
+        return True
+    return None
+
+
+def short_piece(text: str, value_at: int, value_to: int, content: set[str], coverage: Coverage) -> str:
+    """Cut a long sentence to the clauses around the value (and the question's words), for a phone screen."""
+    if len(text) <= SHORT_ANSWER_CHARS:
+        return text
+    bounds = [0] + [m.end() for m in re.finditer(r"[，,；;：:]", text)] + [len(text)]
+    clauses = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i + 1] > bounds[i]]
+    home = next((i for i, (a, b) in enumerate(clauses) if a <= value_at < b), 0)
+    lo = hi = home
+    while True:
+        grown = False
+        for j in (lo - 1, hi + 1):
+            if 0 <= j < len(clauses):
+                a, b = clauses[j]
+                wanted = j == home - 1 or (content and coverage(content, text[a:b]) > 0)
+                width = clauses[max(hi, j)][1] - clauses[min(lo, j)][0]
+                if wanted and width <= SHORT_ANSWER_CHARS:
+                    lo, hi = min(lo, j), max(hi, j)
+                    grown = True
+        if not grown:
+            break
+    end = max(clauses[hi][1], min(len(text), value_to))
+    piece = text[clauses[lo][0] : end].strip(" ，,；;")
+    return piece if len(piece) <= SHORT_ANSWER_CHARS + 40 else piece[: SHORT_ANSWER_CHARS] + "…"

@@ -1,0 +1,308 @@
+"""Answers from a prose notice's facts: one short typed answer, a yes or no with its rule, or silence.
+
+The assistant resolves the notice; this composes from that notice alone. A contact is only ever
+taken from the notice answered; when it names nobody, the configured service desk is named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from bot.compose import deadline_status, phrase, show_date, window_status
+from bot.contract import Citation
+from bot.notices import abbreviates
+from bot.fact_answers import GENERIC_VERBS, CLOSED_YET, STILL_OPEN, Coverage, FactPick, asked_kinds, pick_facts, rule_sentences, short_piece, yes_or_no
+from retrieval.chunking import split_sentences
+from retrieval.entities import EMAIL, PHONE, normalize_phone
+from retrieval.model import Contact, Document, Fact
+from retrieval.normalize import normalize_for_search
+
+Cite = Callable[[Document, int, int], Citation]
+# A fact answers only when its sentence (or section) holds this share of the question's own words.
+MIN_COVER = 0.34
+LIST_ITEMS = 6
+_TEACHER = re.compile(r"([\u4e00-\u9fff]{1,3}老师|[\u4e00-\u9fff]{2,3})(?=\s*[（(]?\s*(?:电话|联系电话|手机|邮箱)?[:：]?\s*(?:0\d{2,3}|1[3-9]\d))")
+
+
+@dataclass
+class ProseDraft:
+    """What the prose path decided: lines, citations, contacts, and whether it escalates."""
+
+    lines: list[str]
+    citations: list[Citation]
+    contacts: list[Contact]
+    confidence: float
+    escalate_reason: str | None = None
+
+
+def notice_contacts(doc: Document) -> list[Contact]:
+    """The people and numbers a notice gives: labelled contacts, else the phones and e-mails it states."""
+    labelled = [c for part in doc.parts for c in part.contacts]
+    if labelled:
+        return labelled
+    contacts: list[Contact] = []
+    for fact in doc.facts:
+        if fact.kind != "contact":
+            continue
+        value = str(fact.value)
+        if EMAIL.fullmatch(value):
+            contacts.append(Contact(email=value))
+        else:
+            before = fact.text[: fact.value_start - fact.start]
+            named = _TEACHER.search(before[-12:] + value) if before else None
+            contacts.append(Contact(name=named.group(1) if named else None, phone=normalize_phone(value)))
+    unique: dict[tuple[str | None, str | None], Contact] = {}
+    for c in contacts:
+        unique.setdefault((c.phone, c.email), c)
+    return list(unique.values())[:4]
+
+
+class ProseAnswerer:
+    """Compose typed answers from one notice's facts."""
+
+    def __init__(self, *, coverage: Coverage, cite: Cite, no_answer_text: str, fallback_contact: str) -> None:
+        self.coverage = coverage
+        self.cite = cite
+        self.no_answer_text = no_answer_text
+        self.fallback_contact = fallback_contact
+        self._normal: dict[str, tuple[str, str, list[str]]] = {}
+
+    def _normalized(self, doc: Document) -> tuple[str, list[str]]:
+        """The notice's text and sentences as search sees them, normalised once per version."""
+        cached = self._normal.get(doc.doc_id)
+        if cached is None or cached[0] != doc.content_hash:
+            sentences = [normalize_for_search(doc.text[s:e]) for s, e in split_sentences(doc.text)]
+            cached = (doc.content_hash, normalize_for_search(doc.text), sentences)
+            self._normal[doc.doc_id] = cached
+        return cached[1], cached[2]
+
+    def answer(
+        self, doc: Document, question: str, content: set[str], yes_no: bool, lang: str, day: date
+    ) -> ProseDraft | None:
+        """Answer from the notice's facts, or None when the question asks for no kind of fact.
+
+        `content` holds the question's own words beyond the notice's name (see `beyond_title`).
+        """
+        asked, kinds = asked_kinds(question)
+        content, unknown = self._discriminating(doc, content, kinds)
+        if unknown and not content:
+            return self.silent(doc, lang)  # it asks about something the notice never mentions
+        coverage = self._weighted(doc, content)
+        if (yes_no and STILL_OPEN.search(question)) or CLOSED_YET.search(question):
+            verdict = self._open_or_closed(doc, question, content, lang, day, coverage)
+            if verdict:
+                return verdict
+        if yes_no and asked in ("", "audience", "limit", "steps", "materials"):
+            verdict = self._yes_no(doc, question, content, lang, coverage)
+            if verdict:
+                return verdict
+        if not kinds:
+            return None
+        picks = [p for p in pick_facts(doc, kinds, content, question, coverage) if p.cover >= MIN_COVER]
+        if not picks and asked == "contact":
+            picks = pick_facts(doc, kinds, set(), question, coverage)  # the notice's contact answers for all of it
+        if not picks:
+            return None
+        if asked in ("materials", "steps") or (asked == "audience" and len(picks) > 1):
+            return self._listing(doc, picks, lang)
+        if asked == "contact":
+            return self._contact(doc, picks, lang)
+        best = picks[0]
+        fact = best.fact
+        piece = short_piece(fact.text, fact.value_start - fact.start, fact.value_end - fact.start, content, coverage)
+        lines = [piece if lang != "en" else f"The notice says: 「{piece}」"]
+        if fact.kind == "date":
+            lines += date_notes(fact, lang, day)
+        return ProseDraft(lines, [self.cite(doc, fact.start, fact.end)], [], _confidence(best))
+
+    def _discriminating(self, doc: Document, content: set[str], kinds: list[str]) -> tuple[set[str], set[str]]:
+        """Split the question's words into those that can pick a fact of the asked kind, and unknown ones.
+
+        A word the notice uses, but never in a fact of that kind, is its topic ('预推免') and picks
+        none; a word the notice never uses is unknown: a paraphrase of handing in ('收件' for '受理'),
+        or a sign that the notice is silent ('面试' in a notice without an interview).
+        """
+        text, _sentences = self._normalized(doc)
+        if kinds:
+            candidates = " ".join(normalize_for_search(f.section + " " + f.text) for f in doc.facts if f.kind in kinds)
+        else:
+            candidates = text
+        picking, unknown = set(), set()
+        for word in content:
+            if word in candidates or self.coverage({word}, candidates) >= 0.6:
+                picking.add(word)
+            elif not (word in text or self.coverage({word}, text) >= 0.6) and not GENERIC_VERBS.fullmatch(word):
+                unknown.add(word)
+        return picking, unknown
+
+    def _weighted(self, doc: Document, content: set[str]) -> Coverage:
+        """Coverage in which a word counts less the more sentences of the notice use it."""
+        _text, sentences = self._normalized(doc)
+        weight = {w: 1.0 / max(1, sum(w in s for s in sentences)) for w in content}
+
+        def coverage(words: set[str], text: str) -> float:
+            total = sum(weight.get(w, 1.0) for w in words)
+            if not total:
+                return 0.0
+            return sum(weight.get(w, 1.0) * self.coverage({w}, text) for w in words) / total
+
+        return coverage
+
+    def beyond_title(self, content: set[str], doc: Document) -> set[str]:
+        """The question's words that say more than which notice it is about.
+
+        Words of the title resolved the notice; words that run through much of the notice (its topic,
+        '预推免' in a notice about it) are true of every sentence and pick out none.
+        """
+        title = normalize_for_search(doc.title)
+        words = {
+            w
+            for w in content
+            if self.coverage({w}, doc.title) < 0.6 and not (len(w) >= 2 and abbreviates(normalize_for_search(w), title))
+        }
+        if not words:
+            return words
+        _text, sentences = self._normalized(doc)
+        floor = max(2, int(0.2 * len(sentences)))
+        return {w for w in words if sum(w in s for s in sentences) < floor}
+
+    def silent(self, doc: Document | None, lang: str, *, reason: str = "not_stated") -> ProseDraft:
+        """Say the notice does not answer, and name that notice's contact (or the service desk)."""
+        lines = [self.no_answer_text if lang != "en" else phrase("no_answer_en", lang)]
+        contacts = notice_contacts(doc) if doc else []
+        citations: list[Citation] = []
+        if contacts and doc:
+            # The notice's own contact lines, as written (name, office, extension and all).
+            said = [f for f in doc.facts if f.kind == "contact"]
+            lines_of = list(dict.fromkeys((f.start, f.end) for f in said))[-2:]
+            if lines_of:
+                who = "；".join(
+                    short_piece(doc.text[a:b], 0, 0, set(), self.coverage).rstrip("。") for a, b in lines_of
+                )
+                citations += [self.cite(doc, a, b) for a, b in lines_of]
+            else:
+                who = _contact_text(contacts, lang)
+                citations.append(self.cite(doc, *_contact_span(doc)))
+            lines.append(phrase("escalate_contact", lang, who=who))
+        elif self.fallback_contact:
+            lines.append(
+                phrase("no_contact_fallback", lang, desk=self.fallback_contact)
+            )
+        return ProseDraft(lines, citations, contacts, 0.0, escalate_reason=reason)
+
+    def _open_or_closed(
+        self, doc: Document, question: str, content: set[str], lang: str, day: date, coverage: Coverage
+    ) -> ProseDraft | None:
+        """'还能报吗' / '截止了吗': the deadline that fits the question, against today."""
+        picks = pick_facts(doc, ["date"], content, question + " 截止", coverage)
+        picks = [p for p in picks if p.cover >= MIN_COVER and p.fact.value.get("kind") in ("date", "date_range")]
+        if not picks:
+            return None
+        fact = picks[0].fact
+        last = fact.value.get("end") or fact.value["date"]
+        passed = date.fromisoformat(last) < day
+        verdict = passed if CLOSED_YET.search(question) else not passed
+        piece = short_piece(fact.text, fact.value_start - fact.start, fact.value_end - fact.start, content, self.coverage)
+        if lang == "en":
+            lead = ("Yes" if verdict else "No") + (", it has closed." if passed else ", it is still open.")
+        else:
+            lead = ("是的" if verdict else "不是") + "，已截止。" if CLOSED_YET.search(question) else (
+                "可以，还没截止。" if verdict else "不可以，已经截止。"
+            )
+        lines = [lead, piece, *date_notes(fact, lang, day)]
+        return ProseDraft(lines, [self.cite(doc, fact.start, fact.end)], [], _confidence(picks[0]))
+
+    def _yes_no(
+        self, doc: Document, question: str, content: set[str], lang: str, coverage: Coverage
+    ) -> ProseDraft | None:
+        ranked = rule_sentences(doc, content, coverage)
+        if not ranked:
+            return None
+        _score, start, end = ranked[0]
+        sentence = doc.text[start:end]
+        verdict = yes_or_no(sentence, question)
+        if verdict is None:
+            return None
+        piece = short_piece(sentence, 0, 0, content, self.coverage)
+        if lang == "en":
+            lead = "Yes." if verdict else "No."
+            line = f"{lead} The notice says: 「{piece}」"
+        else:
+            line = ("可以。" if verdict else "不可以。") + f"通知规定：{piece}"
+        return ProseDraft([line], [self.cite(doc, start, end)], [], 0.8)
+
+    def _listing(self, doc: Document, picks: list[FactPick], lang: str) -> ProseDraft:
+        """Materials, steps or conditions: the items of the best section, in the notice's order."""
+        section = picks[0].fact.section
+        chosen = sorted(
+            {p.fact.start: p.fact for p in picks if p.fact.section == section}.values(), key=lambda f: f.start
+        )[:LIST_ITEMS]
+        if len(chosen) == 1:
+            fact = chosen[0]
+            lines = [short_piece(fact.text, 0, 0, set(), self.coverage)]
+        else:
+            lines = [f"{i}. {_item(f.text)}" for i, f in enumerate(chosen, start=1)]
+        if lang == "en":
+            lines.insert(0, "The notice says:")
+        citations = [self.cite(doc, f.start, f.end) for f in chosen]
+        return ProseDraft(lines, citations, [], _confidence(picks[0]))
+
+    def _contact(self, doc: Document, picks: list[FactPick], lang: str) -> ProseDraft:
+        """The contact lines of the notice that fit the question (a phone line and an e-mail line)."""
+        best = picks[0]
+        chosen = [best.fact]
+        for p in picks[1:4]:
+            near = abs(p.fact.start - best.fact.start) <= 200 and p.fact.start != best.fact.start
+            if near and p.score >= best.score - 0.35 and all(p.fact.start != f.start for f in chosen):
+                chosen.append(p.fact)
+        chosen.sort(key=lambda f: f.start)
+        lines = [short_piece(f.text, f.value_start - f.start, f.value_end - f.start, set(), self.coverage) for f in chosen]
+        if lang == "en":
+            lines = [f"Contact: {'; '.join(lines)}"]
+        contacts = [c for c in notice_contacts(doc) if any((c.phone or "-") in f.text or (c.email or "-") in f.text or (c.phone and normalize_phone(str(f.value)) == c.phone) for f in chosen)]
+        return ProseDraft(lines, [self.cite(doc, f.start, f.end) for f in chosen], contacts, _confidence(best))
+
+
+def date_notes(fact: Fact, lang: str, day: date) -> list[str]:
+    """Today's view of a dated fact: passed, days left, or a window open now."""
+    value = fact.value
+    if value.get("kind") == "date_range":
+        start, end = value["start"], value["end"]
+        status = window_status(start, end, day, lang)
+        return [f"（{show_date(start, lang)}—{show_date(end, lang)}：{status}）" if lang != "en" else f"({start} to {end}: {status})"]
+    if value.get("kind") == "date":
+        iso = value["date"]
+        status = deadline_status(iso, day, lang)
+        return [f"（{show_date(iso, lang)}：{status}）" if lang != "en" else f"({iso}: {status})"]
+    return []
+
+
+def _item(text: str) -> str:
+    text = re.sub(r"^\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑩])\s*", "", text)
+    return text if len(text) <= 90 else text[:88] + "…"
+
+
+def _confidence(pick: FactPick) -> float:
+    return round(min(1.0, 0.5 + 0.5 * pick.cover), 3)
+
+
+def _contact_text(contacts: list[Contact], lang: str) -> str:
+    parts = []
+    for c in contacts:
+        bits = [b for b in (c.department, c.name, c.phone, c.email) if b]
+        parts.append(" ".join(bits))
+    return ("; " if lang == "en" else "；").join(parts)
+
+
+def _contact_span(doc: Document) -> tuple[int, int]:
+    for c in (c for part in doc.parts for c in part.contacts):
+        for value in (c.phone, c.email, c.name):
+            if value:
+                at = doc.text.find(value.split("、")[0])
+                if at != -1:
+                    return at, at + len(value.split("、")[0])
+    m = PHONE.search(doc.text) or EMAIL.search(doc.text)
+    return (m.start(), m.end()) if m else (0, min(len(doc.text), len(doc.title)))

@@ -1,0 +1,163 @@
+"""Notices without tables: flattened web text, facts from prose, which notice, typed answers, silence.
+
+The notices here are written for the tests (unit tests only); real notices nobody here wrote are
+questioned in tests/test_real_notices.py and bench/real_eval.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.fact_answers import asked_kinds, yes_or_no
+from bot.notices import NoticeResolver
+from retrieval.flattened import split_paragraph
+from retrieval.loaders import load_file
+from retrieval.parse import parse_document
+from retrieval.search import SearchResult
+from tests.conftest import make_assistant
+
+CLUB = (
+    "某某学院关于招募图书馆学生助理的通知\n"
+    "为做好图书馆服务工作，现面向全院本科生招募学生助理，有关事项通知如下： 一、招募人数 共6名。 "
+    "二、招募对象 1.我院全日制本科生； 2.每周能保证值班3个半天。 休学或保留学籍的学生不得报名。 "
+    "三、薪酬标准 劳酬标准为20元/小时，每月最高800元。 四、报名方式 1.请于2026年3月10日17:00前填写报名表 "
+    "https://forms.example.edu.cn/apply 2.面试地点：文理楼B305。 五、联系方式 联系人：周老师 "
+    "联系电话：027-11112222 电子邮箱：lib@example.edu.cn 某某学院学生工作办公室 2026年3月1日"
+)
+LECTURE = (
+    "学术讲座公告——材料表面的新现象\n"
+    "报告时间：2026年3月12日（周四）上午9:30 报告地点：工学部西楼210 报告人：王某某 教授 "
+    "欢迎感兴趣的师生参加，本次讲座不需要提前报名，现场签到即可，请准时到场。"
+)
+
+
+@pytest.fixture(scope="module")
+def two_notices(tmp_path_factory: pytest.TempPathFactory, build_kb: Callable[..., tuple]) -> Assistant:  # type: ignore[type-arg]
+    folder = tmp_path_factory.mktemp("prose-notices")
+    (folder / "club.txt").write_text(CLUB, encoding="utf-8")
+    (folder / "lecture.txt").write_text(LECTURE, encoding="utf-8")
+    _, retrieval = build_kb([folder / "club.txt", folder / "lecture.txt"], "prose")
+    return make_assistant(retrieval)
+
+
+def parse(tmp_path: Path, text: str, name: str = "n.txt"):  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return parse_document(load_file(path), rel_path=name)
+
+
+def test_flattened_text_gets_headings_items_and_signature_back() -> None:
+    pieces = split_paragraph(CLUB.split("\n", 1)[1])
+    assert "一、招募人数" in pieces and "二、招募对象" in pieces
+    assert "1.我院全日制本科生；" in pieces
+    assert pieces[-2:] == ["某某学院学生工作办公室", "2026年3月1日"]
+    # Nothing but whitespace between pieces is lost.
+    assert "".join(pieces).replace(" ", "") == CLUB.split("\n", 1)[1].replace(" ", "")
+
+
+def test_sections_come_back_from_flattened_text(tmp_path: Path) -> None:
+    doc = parse(tmp_path, CLUB)
+    titles = [s.title for s in doc.sections]
+    assert "三、薪酬标准" in titles and "五、联系方式" in titles
+    assert doc.parts[0].issuer == "某某学院学生工作办公室" and doc.parts[0].date == "2026-03-01"
+
+
+def test_facts_are_typed_and_quote_the_notice_verbatim(tmp_path: Path) -> None:
+    doc = parse(tmp_path, CLUB)
+    kinds = {f.kind for f in doc.facts}
+    assert {"date", "place", "url", "money", "limit", "contact", "audience"} <= kinds
+    for fact in doc.facts:
+        assert doc.text[fact.start : fact.end] == fact.text
+        assert fact.start <= fact.value_start <= fact.value_end <= fact.end
+    money = [f.value for f in doc.facts if f.kind == "money"]
+    assert "20元/小时" in money and "800元" in money
+    places = [f.value for f in doc.facts if f.kind == "place"]
+    assert any("B305" in p for p in places)
+    deadline = next(f for f in doc.facts if f.kind == "date" and "报名表" in f.text)
+    assert deadline.value["date"] == "2026-03-10" and deadline.value["time"] == "17:00"
+    assert any(f.section.endswith("三、薪酬标准") for f in doc.facts if f.kind == "money")
+
+
+def test_what_a_question_asks() -> None:
+    assert asked_kinds("报名截止到几号")[0] == "date"
+    assert asked_kinds("面试在哪")[0] == "place"
+    assert asked_kinds("工资多少钱一小时")[0] == "money"
+    assert asked_kinds("招几个人")[0] == "limit"
+    assert asked_kinds("联系电话是多少")[0] == "contact"
+    assert asked_kinds("在哪个系统报名")[0] == "system"
+    assert asked_kinds("when is the lecture")[0] == "date"
+    assert asked_kinds("今天天气不错")[0] == ""
+
+
+def test_yes_or_no_compares_numbers_with_limits() -> None:
+    assert yes_or_no("每队不超过5人。", "我们队6人可以吗") is False
+    assert yes_or_no("每队不超过5人。", "我们队4人可以吗") is True
+    assert yes_or_no("绩点不低于3.0分。", "我3.2分能报吗") is True
+    assert yes_or_no("休学的学生不得报名。", "休学能报吗") is False
+
+
+def test_a_notice_is_resolved_by_its_title_and_short_name(tmp_path: Path) -> None:
+    club = parse(tmp_path, CLUB, "club.txt")
+    lecture = parse(tmp_path, LECTURE + "（以下简称“表面讲座”）", "lecture.txt")
+    resolver = NoticeResolver([club, lecture])
+    assert resolver.resolve("图书馆学生助理几点截止", SearchResult([])).doc_id == club.doc_id
+    assert resolver.resolve("表面讲座在哪", SearchResult([])).doc_id == lecture.doc_id
+    # A follow-up without a name stays on the conversation's notice.
+    assert resolver.resolve("在哪", SearchResult([]), current=lecture.doc_id).doc_id == lecture.doc_id
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("图书馆助理啥时候截止报名？", ["2026-03-10", "17:00"]),
+        ("学生助理工资多少", ["20元/小时"]),
+        ("图书馆助理面试在哪", ["B305"]),
+        ("学生助理招几个人", ["6名"]),
+        ("学生助理找谁咨询", ["027-11112222"]),
+        ("材料表面讲座在哪里开", ["工学部西楼210"]),
+        ("材料表面的讲座几点开始", ["9:30"]),
+        ("學生助理報名截止時間", ["2026-03-10"]),
+    ],
+)
+def test_typed_answers_come_from_the_resolved_notice(two_notices: Assistant, question: str, expected: list[str]) -> None:
+    answer = two_notices.ask(question, today=date(2026, 3, 5))
+    assert not answer.escalated, answer.answer
+    text = answer.answer + " ".join(c.phone or "" for c in answer.contacts)
+    for fact in expected:
+        assert fact in text or fact.replace("2026-03-10", "3月10日") in text, answer.answer
+    assert len(answer.answer) <= 150
+    for citation in answer.citations:
+        assert citation.quote in two_notices.view.documents[citation.doc_id].text
+
+
+def test_a_deadline_says_how_many_days_remain(two_notices: Assistant) -> None:
+    answer = two_notices.ask("图书馆助理报名截止时间", today=date(2026, 3, 5))
+    assert "还剩 5 天" in answer.answer or "还剩5天" in answer.answer, answer.answer
+
+
+def test_yes_no_starts_with_the_verdict_and_gives_the_rule(two_notices: Assistant) -> None:
+    answer = two_notices.ask("我休学了还能报名图书馆助理吗？", today=date(2026, 3, 5))
+    assert answer.answer.startswith("不可以"), answer.answer
+    assert "休学" in answer.answer
+
+
+def test_follow_ups_stay_on_the_notice(two_notices: Assistant) -> None:
+    first = two_notices.ask("材料表面的讲座在哪", today=date(2026, 3, 5))
+    follow = two_notices.ask("几点开始？", session_id=first.session_id, today=date(2026, 3, 5))
+    assert "9:30" in follow.answer, follow.answer
+
+
+def test_a_silent_notice_escalates_to_its_own_contact(two_notices: Assistant) -> None:
+    answer = two_notices.ask("图书馆助理面试要穿正装吗？有没有着装要求", today=date(2026, 3, 5))
+    assert answer.escalated, answer.answer
+    phones = [c.phone for c in answer.contacts]
+    assert "027-11112222" in " ".join(p or "" for p in phones)
+    # The lecture names nobody: its silence names no other notice's contact.
+    lecture = two_notices.ask("材料表面讲座有没有线上直播链接", today=date(2026, 3, 5))
+    assert lecture.escalated, lecture.answer
+    assert not lecture.contacts and "027-11112222" not in lecture.answer
