@@ -194,7 +194,7 @@ class Assistant:
         """Re-read the documents after an ingest or a new FAQ entry."""
         documents = self.index.store.documents()
         self.view = KnowledgeView.build(documents)
-        self.notices = NoticeResolver(documents)
+        self.notices = NoticeResolver(documents, vocabulary=self.index.searcher._idf.keys())
 
     # -- the one public entry point -------------------------------------------------------------
 
@@ -262,6 +262,7 @@ class Assistant:
             current=context.doc_id,
             elliptical=len(own_words - PREDICATE_WORDS) <= 1,
             words=own_words,
+            english=u.language == "en",
         )
         if task and self.view.record_for(task):
             resolution = Resolution(self.view.record_for(task).doc_id, named=True)  # type: ignore[union-attr]

@@ -8,11 +8,14 @@ follow-up stays on the notice of the conversation unless it names another.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from bot.understand import TaskMatcher
 from retrieval.model import Document
+from retrieval.normalize import normalize_for_search
 from retrieval.search import SearchResult
 
 _SHORT_NAME = re.compile(r"(?:以下)?简称\s*[“\"「『]([^”\"」』]{2,20})[”\"」』]")
@@ -42,6 +45,29 @@ class Resolution:
     candidates: list[NoticeChoice] = field(default_factory=list)
 
 
+def abbreviation_fit(word: str, name: str) -> tuple[int, int] | None:
+    """How well a word shortens a name: (where it starts, how many characters it spans), or None."""
+    best = None
+    at = name.find(word[0])
+    while at != -1:
+        position, ok = at, True
+        for ch in word[1:]:
+            position = name.find(ch, position + 1)
+            if position == -1 or position - at >= 12:
+                ok = False
+                break
+        if ok:
+            fit = (at, position - at)
+            best = fit if best is None or fit < best else best
+        at = name.find(word[0], at + 1)
+    return best
+
+
+def _shortens(word: str, title: str) -> bool:
+    fit = abbreviation_fit(word, title) if len(word) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", word) else None
+    return fit is not None and fit[1] <= 2 * len(word) - 1
+
+
 def abbreviates(word: str, name: str) -> bool:
     """Tell whether a word shortens a name: its characters in order, from the name's first one on.
 
@@ -59,7 +85,7 @@ def abbreviates(word: str, name: str) -> bool:
 class NoticeResolver:
     """Resolve questions to notices; built from the documents whenever they change."""
 
-    def __init__(self, documents: list[Document]) -> None:
+    def __init__(self, documents: list[Document], *, vocabulary: Collection[str] = ()) -> None:
         self.titles: dict[str, str] = {}
         names: dict[str, str] = {}
         for doc in documents:
@@ -69,6 +95,9 @@ class NoticeResolver:
             for short in _SHORT_NAME.findall(doc.text):
                 names.setdefault(short, doc.doc_id)
         self._doc_of_name = names
+        self._vocabulary = vocabulary  # the words the notices use (an abbreviation is none of them)
+        self._texts = {d.doc_id: normalize_for_search(d.text) for d in documents}
+        self._title_texts = {d.doc_id: normalize_for_search(d.title) for d in documents}
         # A bigram that many notices use in their text (预推免, 奖学金) names none of them, even if
         # only one title has it: document frequency comes from the texts, not the titles alone.
         self._matcher = TaskMatcher(list(names), background=[d.text[:MAX_BACKGROUND_CHARS] for d in documents])
@@ -77,20 +106,24 @@ class NoticeResolver:
         return len(self.titles)
 
     def named(self, text: str, words: set[str] | None = None) -> str | None:
-        """The notice the text names by its title or short name, when one clearly fits.
-
-        Failing that, a word of the question that abbreviates exactly one title (哈工大, 川大) names it.
-        """
-        name = self._matcher.match(text)
-        if name:
-            return self._doc_of_name.get(name)
-        for word in sorted(words or (), key=len, reverse=True):
+        """The notice the text names: by a word that shortens its title (哈工大, 川大, 天大), else by
+        its title or short name when one clearly fits."""
+        fits = []
+        for word in words or ():
             if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
                 continue
-            owners = {d for n, d in self._doc_of_name.items() if word not in n and abbreviates(word, n)}
-            if len(owners) == 1:
-                return owners.pop()
-        return None
+            if any(word in n for n in self._doc_of_name):
+                continue  # a title word, not a shortening
+            for name, doc_id in self._doc_of_name.items():
+                fit = abbreviation_fit(word, name)
+                # Near the start of the name, and tight: 天大 is 天津大学, not 北京航空航天大学.
+                if fit and fit[0] <= 2 and fit[1] <= 2.5 * len(word):
+                    fits.append((fit, doc_id))
+        fits.sort()
+        if fits and (len(fits) == 1 or fits[0][0] < fits[1][0] or fits[0][1] == fits[1][1]):
+            return fits[0][1]
+        name = self._matcher.match(text)
+        return self._doc_of_name.get(name) if name else None
 
     def resolve(
         self,
@@ -100,37 +133,67 @@ class NoticeResolver:
         current: str | None = None,
         elliptical: bool = False,
         words: set[str] | None = None,
+        english: bool = False,
     ) -> Resolution:
         """Pick the notice for a question from its words, the hits, and the conversation's notice.
 
-        An elliptical follow-up ('那联系人呢？') stays on the conversation's notice.
+        An elliptical follow-up ('那联系人呢？') stays on the conversation's notice; another question
+        leaves it only for a notice that holds clearly more of the question's words.
         """
         if len(self.titles) == 1:
             return Resolution(next(iter(self.titles)))
+        votes = self.votes(text, result, words or set(), english=english)
         named = self.named(text, words)
-        if named:
-            return Resolution(named, named=True)
+        best = votes[0].score if votes else 0.0
+        named_score = next((v.score for v in votes if v.doc_id == named), 0.0)
+        if named and named_score >= 0.7 * best:
+            return Resolution(named, named=True, candidates=votes)
         if elliptical and current in self.titles:
             return Resolution(current)
-        votes = self.votes(text, result)
-        if current in self.titles and (not votes or current in {c.doc_id for c in votes[:MAX_CHOICES]}):
-            return Resolution(current, candidates=votes)
-        if current in self.titles and votes and votes[0].score < 0.9:
-            return Resolution(current, candidates=votes)
         if not votes:
-            return Resolution(None)
+            return Resolution(current if current in self.titles else None)
+        if current in self.titles:
+            mine = next((v.score for v in votes if v.doc_id == current), 0.0)
+            if votes[0].doc_id != current and not (votes[0].score >= 0.5 and mine < 0.6 * votes[0].score):
+                return Resolution(current, candidates=votes)
         return Resolution(votes[0].doc_id, candidates=votes)
 
-    def votes(self, text: str, result: SearchResult) -> list[NoticeChoice]:
-        """Notices ranked by the passages found for the question and by the title words it shares."""
-        scores: dict[str, float] = {}
+    def votes(self, text: str, result: SearchResult, words: set[str], *, english: bool = False) -> list[NoticeChoice]:
+        """Notices ranked by the share of the question's words they hold (title words twice), then
+        by the passages found for it and the title bigrams it shares.
+
+        An English question's words are translations, so its passages (found by meaning) weigh most.
+        """
+        scores = {d: v * (0.3 if english else 1.0) for d, v in self._word_shares(words).items()}
+        hits: dict[str, float] = {}
         for rank, hit in enumerate(result.hits[:8]):
-            if hit.entry.kind == "faq" or hit.entry.doc_id not in self.titles:
-                continue
-            scores[hit.entry.doc_id] = scores.get(hit.entry.doc_id, 0.0) + hit.relevance / (1 + 0.5 * rank)
+            if hit.entry.kind != "faq" and hit.entry.doc_id in self.titles:
+                hits[hit.entry.doc_id] = hits.get(hit.entry.doc_id, 0.0) + hit.relevance / (1 + 0.5 * rank)
+        top_hit = max(hits.values(), default=0.0) or 1.0
+        for doc_id, value in hits.items():
+            scores[doc_id] = scores.get(doc_id, 0.0) + (1.0 if english else 0.3) * value / top_hit
         unit = self._matcher._unique_idf or 1.0
         for name, evidence in self._matcher.scores(text)[:5]:
             doc_id = self._doc_of_name[name]
-            scores[doc_id] = scores.get(doc_id, 0.0) + 0.25 * evidence / unit
+            scores[doc_id] = scores.get(doc_id, 0.0) + 0.05 * min(evidence / unit, 3.0)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         return [NoticeChoice(d, self.titles[d], round(s, 3)) for d, s in ranked]
+
+    def _word_shares(self, words: set[str]) -> dict[str, float]:
+        """Each notice's idf-weighted share of the question's words (a word in its title counts twice)."""
+        n = len(self._texts)
+        total = 0.0
+        shares: dict[str, float] = {}
+        for word in words:
+            word = normalize_for_search(word)
+            holders = [d for d, t in self._texts.items() if word in t]
+            # A shortening of a title's words counts as the title's (综测 for 综合测评).
+            shortened = [d for d, t in self._title_texts.items() if word not in t and _shortens(word, t)]
+            if not holders and not shortened:
+                continue
+            idf = math.log(1 + n / len({*holders, *shortened}))
+            total += 2 * idf
+            for doc_id in {*holders, *shortened}:
+                in_title = word in self._title_texts[doc_id] or doc_id in shortened
+                shares[doc_id] = shares.get(doc_id, 0.0) + idf * (2 if in_title else 1)
+        return {d: v / total for d, v in shares.items()} if total else {}
