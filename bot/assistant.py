@@ -86,6 +86,20 @@ _FILLER = frozenset(
         "从哪来",
         "哪来",
         "具体",
+        "哪个",
+        "哪些",
+        "什么",
+        "怎么",
+        "怎样",
+        "如何",
+        "多少",
+        "哪里",
+        "是否",
+        "可以",
+        "能否",
+        "需要",
+        "问题",
+        "一下",
         "请问",
         "想问",
         "一般",
@@ -187,6 +201,7 @@ class Assistant:
             cite=lambda doc, start, end: self._span_citation(doc, start, end),
             no_answer_text=no_answer_text,
             fallback_contact=fallback_contact,
+            vocabulary=lambda: self.index.searcher._idf.keys(),
         )
         self.refresh()
 
@@ -459,7 +474,8 @@ class Assistant:
 
     def _question_words(self, u: Understanding) -> set[str]:
         """The question's own words, without the words that only say what kind of fact is asked."""
-        rest = u.expanded
+        # Expansions (synonyms, English to Chinese) help find passages; here only what was asked counts.
+        rest = u.expanded if u.language == "en" else u.normalized
         for _name, pattern, _kinds in ASKED:
             rest = pattern.sub(" ", rest)
         for word in sorted({w for words in INTENT_WORDS.values() for w in words}, key=len, reverse=True):

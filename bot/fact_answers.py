@@ -97,6 +97,11 @@ PREDICATE_WORDS = frozenset(PREDICATES.pattern.split("|"))
 # The ways notices say "hand in", "take place": asked with another word ('收件' for '受理', '开始'
 # for a lecture's time) it is still the event the notice dates.
 GENERIC_VERBS = re.compile(r"报名|提交|申请|收件|受理|上传|报送|递交|送交|登记|填报|开始|举行|举办|进行|召开|结束|开")
+# Nouns that name the kind of fact asked ('哪个教室', '带什么证件'), not what it is about.
+KIND_NOUNS = re.compile(
+    r"教室|房间|地方|位置|证件|东西|资料|文件|人数|名额|费用|时间|日期|电话|号码|邮箱|网址|链接|网站|系统|平台|"
+    r"要求|条件|问题|情况|结果|具体|安排|方式|流程|一个|一个月|每个|包括"
+)
 _DEADLINE_WORDS = re.compile(r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|deadline|\bdue\b|\bclose|来得及|还能")
 _PUBLISHED_LINE = re.compile(r"^\s*(?:发布日期|发文日期|发布时间|发文字号|时间：\d{4}-)")
 _ASKS_PUBLISHED = re.compile(r"发布|发文|印发|公布|哪天发|什么时候发|published|issued")

@@ -6,15 +6,16 @@ taken from the notice answered; when it names nobody, the configured service des
 
 from __future__ import annotations
 
+
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 
 from bot.compose import deadline_status, phrase, show_date, window_status
 from bot.contract import Citation
 from bot.notices import abbreviates
-from bot.fact_answers import GENERIC_VERBS, CLOSED_YET, STILL_OPEN, Coverage, FactPick, asked_kinds, pick_facts, rule_sentences, short_piece, yes_or_no
+from bot.fact_answers import GENERIC_VERBS, KIND_NOUNS, CLOSED_YET, STILL_OPEN, Coverage, FactPick, asked_kinds, pick_facts, rule_sentences, short_piece, yes_or_no
 from retrieval.chunking import split_sentences
 from retrieval.entities import EMAIL, PHONE, normalize_phone
 from retrieval.model import Contact, Document, Fact
@@ -63,11 +64,20 @@ def notice_contacts(doc: Document) -> list[Contact]:
 class ProseAnswerer:
     """Compose typed answers from one notice's facts."""
 
-    def __init__(self, *, coverage: Coverage, cite: Cite, no_answer_text: str, fallback_contact: str) -> None:
+    def __init__(
+        self,
+        *,
+        coverage: Coverage,
+        cite: Cite,
+        no_answer_text: str,
+        fallback_contact: str,
+        vocabulary: Callable[[], Collection[str]] = frozenset,
+    ) -> None:
         self.coverage = coverage
         self.cite = cite
         self.no_answer_text = no_answer_text
         self.fallback_contact = fallback_contact
+        self.vocabulary = vocabulary  # the words the knowledge base uses (it changes with the notices)
         self._normal: dict[str, tuple[str, str, list[str]]] = {}
 
     def _normalized(self, doc: Document) -> tuple[str, list[str]]:
@@ -135,7 +145,10 @@ class ProseAnswerer:
             if word in candidates or self.coverage({word}, candidates) >= 0.6:
                 picking.add(word)
             elif not (word in text or self.coverage({word}, text) >= 0.6) and not GENERIC_VERBS.fullmatch(word):
-                unknown.add(word)
+                # Only a word the knowledge base knows says something is missing; a typo or a
+                # fragment of the question's wording ('能评', '要招') says nothing.
+                if word in self.vocabulary() and not KIND_NOUNS.fullmatch(word):
+                    unknown.add(word)
         return picking, unknown
 
     def _weighted(self, doc: Document, content: set[str]) -> Coverage:
