@@ -201,7 +201,7 @@ class Assistant:
             cite=lambda doc, start, end: self._span_citation(doc, start, end),
             no_answer_text=no_answer_text,
             fallback_contact=fallback_contact,
-            vocabulary=lambda: self.index.searcher._idf.keys(),
+            is_word=self.index.searcher.lexical.tokenizer.is_word,
         )
         self.refresh()
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from retrieval.chunking import split_sentences
+from retrieval.entities import chinese_number
 from retrieval.model import Document, Fact
 from retrieval.normalize import normalize_for_search
 
@@ -100,7 +101,7 @@ GENERIC_VERBS = re.compile(r"报名|提交|申请|收件|受理|上传|报送|�
 # Nouns that name the kind of fact asked ('哪个教室', '带什么证件'), not what it is about.
 KIND_NOUNS = re.compile(
     r"教室|房间|地方|位置|证件|东西|资料|文件|人数|名额|费用|时间|日期|电话|号码|邮箱|网址|链接|网站|系统|平台|"
-    r"要求|条件|问题|情况|结果|具体|安排|方式|流程|一个|一个月|每个|包括"
+    r"要求|条件|问题|情况|具体|安排|方式|流程|一个|一个月|每个|包括"
 )
 _DEADLINE_WORDS = re.compile(r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|deadline|\bdue\b|\bclose|来得及|还能")
 _PUBLISHED_LINE = re.compile(r"^\s*(?:发布日期|发文日期|发布时间|发文字号|时间：\d{4}-)")
@@ -111,7 +112,12 @@ CLOSED_YET = re.compile(r"截止了吗|截止了没|结束了吗|过期了吗|�
 _DEADLINE_SENTENCE = re.compile(r"截止|截至|止|之前|以前|期限|前[，,。；\s）)送交提]|前$")
 _PROHIBITION = re.compile(r"不得|不能|不可|不予|不允许|不再|禁止|严禁|不受理|不接受|取消|不参加|不纳入|不计入|不适用")
 _PERMISSION = re.compile(r"均可|可以|可申请|可报名|可参加|允许|欢迎|优先|有资格")
-_NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(%|％|名|人|个|门|项|篇|分|学分|支|队|位|岁|天|次)")
+_NUMBER_UNIT = re.compile(
+    r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(%|％|名|人|个|门|项|篇|分|学分|支|队|位|岁|天|次|案|家|份)"
+)
+# "Is there a requirement?" answered by "无…门槛", "不限…".
+_NONE_WORDS = re.compile(r"无|没有|不限|不需要|不要求|不设|免费|不收取")
+_ASKS_IF_ANY = re.compile(r"有没有|有.{0,6}[吗么]|要不要|需不需要|要.{0,8}[吗么]|需要.{0,8}[吗么]|收费吗|交费吗")
 _MAX_WORDS = re.compile(r"不超过|不多于|最多|不高于|以内|以下|之内|限")
 _MIN_WORDS = re.compile(r"不少于|至少|不低于|最少|以上|及以上")
 
@@ -189,24 +195,35 @@ def rule_sentences(doc: Document, content: set[str], coverage: Coverage) -> list
     return ranked
 
 
-def yes_or_no(sentence: str, question: str) -> bool | None:
-    """Decide a yes/no question from the rule sentence: a number against a limit, else its wording."""
+def yes_or_no(sentence: str, question: str, *, lead: str = "") -> bool | None:
+    """Decide a yes/no question from the rule sentence: a number against a limit, else its wording.
+
+    `lead` is the sentence that introduces a list item ('出现下列情况之一者，不得参加：').
+    """
     asked = _NUMBER_UNIT.findall(question)
     if asked:
         for value, unit in asked:
-            for m in re.finditer(rf"(\d+(?:\.\d+)?)\s*{re.escape(unit)}", sentence):
+            for m in re.finditer(rf"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*{re.escape(unit)}", sentence):
                 before = sentence[max(0, m.start() - 6) : m.start()]
                 after = sentence[m.end() : m.end() + 4]
-                limit, mine = float(m.group(1)), float(value)
+                limit, mine = _number(m.group(1)), _number(value)
                 if _MAX_WORDS.search(before) or re.match(r"以内|以下|之内", after):
                     return mine <= limit
                 if _MIN_WORDS.search(before) or re.match(r"以上|及以上", after):
                     return mine >= limit
-    if _PROHIBITION.search(sentence):
+    if _ASKS_IF_ANY.search(question) and _NONE_WORDS.search(sentence):
         return False
-    if _PERMISSION.search(sentence):
+    if _PROHIBITION.search(sentence) or (lead and _PROHIBITION.search(lead)):
+        return False
+    if _PERMISSION.search(sentence) or (lead and _PERMISSION.search(lead)):
         return True
     return None
+
+
+def _number(text: str) -> float:
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    return float(chinese_number(text.replace("两", "二")))
 
 
 def short_piece(text: str, value_at: int, value_to: int, content: set[str], coverage: Coverage) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -71,13 +71,13 @@ class ProseAnswerer:
         cite: Cite,
         no_answer_text: str,
         fallback_contact: str,
-        vocabulary: Callable[[], Collection[str]] = frozenset,
+        is_word: Callable[[str], bool] = lambda word: False,
     ) -> None:
         self.coverage = coverage
         self.cite = cite
         self.no_answer_text = no_answer_text
         self.fallback_contact = fallback_contact
-        self.vocabulary = vocabulary  # the words the knowledge base uses (it changes with the notices)
+        self.is_word = is_word  # a word of the language (not a fragment of the question's wording)
         self._normal: dict[str, tuple[str, str, list[str]]] = {}
 
     def _normalized(self, doc: Document) -> tuple[str, list[str]]:
@@ -98,7 +98,8 @@ class ProseAnswerer:
         """
         asked, kinds = asked_kinds(question)
         content, unknown = self._discriminating(doc, content, kinds)
-        if unknown and not content:
+        # A yes/no question's unknown words describe the asker ('大一新生'), not a missing subject.
+        if unknown and not content and not yes_no:
             return self.silent(doc, lang)  # it asks about something the notice never mentions
         coverage = self._weighted(doc, content)
         if (yes_no and STILL_OPEN.search(question)) or CLOSED_YET.search(question):
@@ -125,7 +126,9 @@ class ProseAnswerer:
         piece = short_piece(fact.text, fact.value_start - fact.start, fact.value_end - fact.start, content, coverage)
         lines = [piece if lang != "en" else f"The notice says: 「{piece}」"]
         if fact.kind == "date":
-            lines += date_notes(fact, lang, day)
+            same = [f for f in doc.facts if f.kind == "date" and f.start == fact.start]
+            notes = [note for f in same for note in date_notes(f, lang, day)]
+            lines += list(dict.fromkeys(notes))[:2]
         return ProseDraft(lines, [self.cite(doc, fact.start, fact.end)], [], _confidence(best))
 
     def _discriminating(self, doc: Document, content: set[str], kinds: list[str]) -> tuple[set[str], set[str]]:
@@ -147,7 +150,7 @@ class ProseAnswerer:
             elif not (word in text or self.coverage({word}, text) >= 0.6) and not GENERIC_VERBS.fullmatch(word):
                 # Only a word the knowledge base knows says something is missing; a typo or a
                 # fragment of the question's wording ('能评', '要招') says nothing.
-                if word in self.vocabulary() and not KIND_NOUNS.fullmatch(word):
+                if self.is_word(word) and not KIND_NOUNS.fullmatch(word):
                     unknown.add(word)
         return picking, unknown
 
@@ -236,16 +239,21 @@ class ProseAnswerer:
             return None
         _score, start, end = ranked[0]
         sentence = doc.text[start:end]
-        verdict = yes_or_no(sentence, question)
+        lead_span = _list_lead(doc, start)
+        lead = doc.text[lead_span[0] : lead_span[1]] if lead_span else ""
+        verdict = yes_or_no(sentence, question, lead=lead)
         if verdict is None:
             return None
         piece = short_piece(sentence, 0, 0, content, self.coverage)
+        if lead:
+            piece = f"{short_piece(lead, 0, 0, set(), self.coverage)}{_item(piece)}"
         if lang == "en":
             lead = "Yes." if verdict else "No."
             line = f"{lead} The notice says: 「{piece}」"
         else:
             line = ("可以。" if verdict else "不可以。") + f"通知规定：{piece}"
-        return ProseDraft([line], [self.cite(doc, start, end)], [], 0.8)
+        citations = [self.cite(doc, *lead_span)] if lead_span else []
+        return ProseDraft([line], [*citations, self.cite(doc, start, end)], [], 0.8)
 
     def _listing(self, doc: Document, picks: list[FactPick], lang: str) -> ProseDraft:
         """Materials, steps or conditions: the items of the best section, in the notice's order."""
@@ -291,6 +299,20 @@ def date_notes(fact: Fact, lang: str, day: date) -> list[str]:
         status = deadline_status(iso, day, lang)
         return [f"（{show_date(iso, lang)}：{status}）" if lang != "en" else f"({iso}: {status})"]
     return []
+
+
+def _list_lead(doc: Document, start: int) -> tuple[int, int] | None:
+    """The sentence that introduces the numbered item at `start` ('…之一者，不得参加…：'), if it is one."""
+    if not re.match(r"\s*(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[）)]|[①-⑩])", doc.text[start : start + 6]):
+        return None
+    before = [span for span in split_sentences(doc.text[max(0, start - 1500) : start], max(0, start - 1500))]
+    for s, e in reversed(before):
+        text = doc.text[s:e]
+        if text.rstrip().endswith(("：", ":")):
+            return s, e
+        if not re.match(r"\s*(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[）)]|[①-⑩])", text):
+            return None
+    return None
 
 
 def _item(text: str) -> str:

@@ -81,7 +81,10 @@ def _sentence_facts(sentence: str, start: int, end: int, section: str) -> list[F
     def add(kind: str, value: Any, at: int, to: int, inferred: bool = False) -> None:
         found.append(Fact(kind, sentence, value, section, start, end, start + at, start + to, inferred))
 
-    for entity in find_dates(sentence):
+    dates = find_dates(sentence)
+    # A date alone on its line is the notice's own date (a signature), not an event it announces.
+    alone = len(dates) == 1 and len(sentence.strip()) <= len(dates[0].text) + 2
+    for entity in [] if alone else dates:
         if entity.kind in ("date", "date_range", "recurring_date", "time"):
             add("date", {"kind": entity.kind, **entity.value}, entity.start, entity.end)
     urls = list(URL.finditer(sentence))

@@ -139,6 +139,12 @@ class Tokenizer:
             with self._lock:
                 self._jieba.add_word(word, freq=2000)
 
+    def is_word(self, word: str) -> bool:
+        """Tell whether jieba's dictionary (or a term taught to it) holds the word."""
+        with self._lock:
+            self._jieba.check_initialized()
+            return self._jieba.FREQ.get(normalize_for_search(word), 0) > 0
+
     def tokens(self, text: str) -> list[str]:
         """Return jieba words (search mode) plus character bigrams of every Chinese run."""
         norm = normalize_for_search(text)
