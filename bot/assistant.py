@@ -271,9 +271,11 @@ class Assistant:
             task = self._task_from_hits(result, intents) or self._task_by_meaning(u)
 
         own_words = self._question_words(u)
+        # An English question's words are translations: the passages found by meaning say more.
+        found = self.index.searcher.search(query, k=8, mode="dense") if u.language == "en" else result
         resolution = self.notices.resolve(
             u.expanded,
-            result,
+            found,
             current=context.doc_id,
             elliptical=len(own_words - PREDICATE_WORDS) <= 1,
             words=own_words,

@@ -91,7 +91,7 @@ class ProseAnswerer:
 
     def answer(
         self, doc: Document, question: str, content: set[str], yes_no: bool, lang: str, day: date
-    ) -> ProseDraft | None:
+    ) -> ProseDraft | None:  # noqa: PLR0911 - one return per kind of answer
         """Answer from the notice's facts, or None when the question asks for no kind of fact.
 
         `content` holds the question's own words beyond the notice's name (see `beyond_title`).
@@ -99,7 +99,8 @@ class ProseAnswerer:
         asked, kinds = asked_kinds(question)
         content, unknown = self._discriminating(doc, content, kinds)
         # A yes/no question's unknown words describe the asker ('大一新生'), not a missing subject.
-        if unknown and not content and not yes_no:
+        # An English question's words are translations: one the notice lacks says little.
+        if unknown and not content and not yes_no and lang != "en":
             return self.silent(doc, lang)  # it asks about something the notice never mentions
         coverage = self._weighted(doc, content)
         if (yes_no and STILL_OPEN.search(question)) or CLOSED_YET.search(question):
