@@ -42,7 +42,7 @@ from retrieval.index import KnowledgeIndex
 from retrieval.lexical import STOPWORDS
 from retrieval.model import Contact, Document, Record
 from retrieval.normalize import normalize_for_search, to_traditional
-from retrieval.search import Hit, SearchResult
+from retrieval.search import Hit, SearchFilter, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -466,7 +466,10 @@ class Assistant:
         content = self.prose.beyond_title(self._question_words(u), doc)
         prose = self.prose.answer(doc, u.normalized, content, u.yes_no, lang, day)
         if prose is None and content:
-            own = SearchResult([h for h in result.hits if h.entry.doc_id == doc.doc_id or h.entry.kind == "faq"])
+            # Second stage: the passages of the resolved notice itself, not those that won overall.
+            scoped = self.index.searcher.search(u.question, k=8, filters=SearchFilter(doc_ids={doc.doc_id}))
+            faq = [h for h in result.hits if h.entry.kind == "faq"]
+            own = SearchResult(faq + scoped.hits, degraded=scoped.degraded)
             extracted = self._extractive(u, intents, own, lang, day, content=content, task=None)
             if extracted:
                 return extracted

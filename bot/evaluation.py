@@ -194,7 +194,8 @@ def run_retrieval_eval(
             rank = None
             for position, hit in enumerate(result.hits, start=1):
                 texts = [hit.entry.text, *hit.entry.meta.get("context", [])]
-                if any(case["expect"] in t for t in texts):
+                # Line breaks that parsing restores (flattened web text) do not change the passage.
+                if any(_squeezed(case["expect"]) in _squeezed(t) for t in texts):
                     rank = position
                     break
             ranks.append(rank)
@@ -208,6 +209,10 @@ def run_retrieval_eval(
             "p95_ms": round(percentile(latencies, 0.95), 2),
         }
     return {"n": len(cases), "modes": modes}
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def strip_for_display(text: str, width: int = 60) -> str:

@@ -8,12 +8,12 @@ follow-up stays on the notice of the conversation unless it names another.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from bot.understand import TaskMatcher
+from retrieval.documents import DocumentWords
 from retrieval.model import Document
 from retrieval.normalize import normalize_for_search
 from retrieval.search import SearchResult
@@ -96,8 +96,7 @@ class NoticeResolver:
                 names.setdefault(short, doc.doc_id)
         self._doc_of_name = names
         self._vocabulary = vocabulary  # the words the notices use (an abbreviation is none of them)
-        self._texts = {d.doc_id: normalize_for_search(d.text) for d in documents}
-        self._title_texts = {d.doc_id: normalize_for_search(d.title) for d in documents}
+        self._words = DocumentWords((d.doc_id, d.title, d.text) for d in documents)
         # A bigram that many notices use in their text (预推免, 奖学金) names none of them, even if
         # only one title has it: document frequency comes from the texts, not the titles alone.
         self._matcher = TaskMatcher(list(names), background=[d.text[:MAX_BACKGROUND_CHARS] for d in documents])
@@ -180,20 +179,10 @@ class NoticeResolver:
         return [NoticeChoice(d, self.titles[d], round(s, 3)) for d, s in ranked]
 
     def _word_shares(self, words: set[str]) -> dict[str, float]:
-        """Each notice's idf-weighted share of the question's words (a word in its title counts twice)."""
-        n = len(self._texts)
-        total = 0.0
-        shares: dict[str, float] = {}
-        for word in words:
-            word = normalize_for_search(word)
-            holders = [d for d, t in self._texts.items() if word in t]
-            # A shortening of a title's words counts as the title's (综测 for 综合测评).
-            shortened = [d for d, t in self._title_texts.items() if word not in t and _shortens(word, t)]
-            if not holders and not shortened:
-                continue
-            idf = math.log(1 + n / len({*holders, *shortened}))
-            total += 2 * idf
-            for doc_id in {*holders, *shortened}:
-                in_title = word in self._title_texts[doc_id] or doc_id in shortened
-                shares[doc_id] = shares.get(doc_id, 0.0) + idf * (2 if in_title else 1)
-        return {d: v / total for d, v in shares.items()} if total else {}
+        """Each notice's idf-weighted share of the question's words (title words, and shortenings
+        of title words such as 综测 for 综合测评, twice)."""
+        aliases = {
+            w: {d for d, t in self._words.titles.items() if w not in t and _shortens(normalize_for_search(w), t)}
+            for w in words
+        }
+        return self._words.shares(words, title_aliases=aliases)
