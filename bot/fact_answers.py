@@ -104,6 +104,8 @@ KIND_NOUNS = re.compile(
     r"要求|条件|问题|情况|具体|安排|方式|流程|一个|一个月|每个|包括"
 )
 _DEADLINE_WORDS = re.compile(r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|deadline|\bdue\b|\bclose|来得及|还能")
+_ASKS_EMAIL = re.compile(r"邮箱|邮件|e-?mail|信箱", re.I)
+_ASKS_PHONE = re.compile(r"电话|手机|打|号码|phone|call", re.I)
 _PUBLISHED_LINE = re.compile(r"^\s*(?:发布日期|发文日期|发布时间|发文字号|时间：\d{4}-)")
 _ASKS_PUBLISHED = re.compile(r"发布|发文|印发|公布|哪天发|什么时候发|published|issued")
 # "Can I still apply?" is answered by the deadline against today.
@@ -174,8 +176,12 @@ def pick_facts(
             score += 0.3
         if fact.kind == "date" and _PUBLISHED_LINE.search(normalize_for_search(fact.text)):
             score += 0.3 if _ASKS_PUBLISHED.search(question) else -0.4
-        if fact.kind == "contact" and not content:
-            score += 0.001 * order  # with nothing else to go on, the notice's closing contact lines
+        if fact.kind == "contact":
+            if not content:
+                score += 0.001 * order  # with nothing else to go on, the notice's closing contact lines
+            is_email = "@" in str(fact.value)
+            if (_ASKS_EMAIL.search(question) and is_email) or (_ASKS_PHONE.search(question) and not is_email):
+                score += 0.3
         key = (fact.start, fact.end)
         if key not in picks or picks[key].score < score:
             picks[key] = FactPick(fact, score, max(cover, context))

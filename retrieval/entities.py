@@ -176,10 +176,25 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
             continue
         year = _year_before(entities, m.start()) or last_year
         iso = _iso(year, chinese_number(m["m"]), chinese_number(m["d"]))
-        if iso:
-            value = {"date": iso, "time": _time_value(m["time"]), "year_inferred": True}  # type: ignore[dict-item]
-            entities.append(Entity("date", m.group(0), m.start(), m.end(), value))
-            taken.append((m.start(), m.end()))
+        if not iso:
+            continue
+        # A window within a year: 9月16日12:00-9月22日12:00, 6月19日（周五）至21日（周日）, 8月24日-26日.
+        tail = re.match(
+            r"(?:\s*[（(][^（()）]{1,4}[）)])?" + _RANGE_SEP + rf"(?:{_MONTH}\s*)?{_DAY}{_TIME}", text[m.end() :]
+        )
+        end_iso = None
+        if tail and free(m.start(), m.end() + tail.end()):
+            end_month = chinese_number(tail["m"]) if tail["m"] else int(iso[5:7])
+            end_iso = _iso(year, end_month, chinese_number(tail["d"]))
+        if tail and end_iso and end_iso > iso:
+            end = m.end() + tail.end()
+            window = {"start": iso, "end": end_iso, "time": _time_value(tail["time"]), "year_inferred": True}
+            entities.append(Entity("date_range", text[m.start() : end], m.start(), end, window))
+            taken.append((m.start(), end))
+            continue
+        value = {"date": iso, "time": _time_value(m["time"]), "year_inferred": True}  # type: ignore[dict-item]
+        entities.append(Entity("date", m.group(0), m.start(), m.end(), value))
+        taken.append((m.start(), m.end()))
 
     for m in YEAR_RANGE.finditer(text):
         if free(m.start(), m.end()):

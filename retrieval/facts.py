@@ -59,8 +59,11 @@ _STEPS_SECTION = re.compile(r"流程|程序|步骤|方式|办法|报名|申请|�
 _MATERIALS_SECTION = re.compile(r"材料|附件")
 
 
-def extract_facts(doc: Document) -> list[Fact]:
-    """Return every typed fact stated in the document's running text (table rows are records)."""
+def extract_facts(doc: Document, *, default_year: int | None = None) -> list[Fact]:
+    """Return every typed fact stated in the document's running text (table rows are records).
+
+    `default_year` dates a day written without its year (9月20日), as the notice's own date does.
+    """
     in_table = [(r.start, r.end) for r in doc.records] + [
         (t.row_spans[0][0], t.row_spans[-1][1]) for t in doc.tables if t.row_spans
     ]
@@ -71,17 +74,17 @@ def extract_facts(doc: Document) -> list[Fact]:
             continue
         sentence = doc.text[start:end]
         section = _section_path(doc, start)
-        facts.extend(_sentence_facts(sentence, start, end, section))
+        facts.extend(_sentence_facts(sentence, start, end, section, default_year))
     return facts
 
 
-def _sentence_facts(sentence: str, start: int, end: int, section: str) -> list[Fact]:
+def _sentence_facts(sentence: str, start: int, end: int, section: str, default_year: int | None) -> list[Fact]:
     found: list[Fact] = []
 
     def add(kind: str, value: Any, at: int, to: int, inferred: bool = False) -> None:
         found.append(Fact(kind, sentence, value, section, start, end, start + at, start + to, inferred))
 
-    dates = find_dates(sentence)
+    dates = find_dates(sentence, default_year=default_year)
     # A date alone on its line is the notice's own date (a signature), not an event it announces.
     alone = len(dates) == 1 and len(sentence.strip()) <= len(dates[0].text) + 2
     for entity in [] if alone else dates:

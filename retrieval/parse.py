@@ -13,7 +13,7 @@ from retrieval.structure import find_parts, find_sections, heading_rank, join_br
 from retrieval.tables import build_records, looks_like_header
 
 # Bump when parsing changes what it produces: stored documents of an older version are parsed again.
-PARSER_VERSION = "12"
+PARSER_VERSION = "13"
 
 
 def parse_document(loaded: LoadedFile, *, rel_path: str) -> Document:
@@ -51,7 +51,7 @@ def parse_document(loaded: LoadedFile, *, rel_path: str) -> Document:
             paragraphs.append((lb.start, lb.end, block_paths[i], part_of_block[i]))
     doc.chunks = make_chunks(text, doc_id=doc_id, paragraphs=paragraphs)
     doc.entities = find_entities(text, default_year=default_year)
-    doc.facts = extract_facts(doc)
+    doc.facts = extract_facts(doc, default_year=default_year)
     return doc
 
 
