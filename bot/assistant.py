@@ -201,7 +201,7 @@ class Assistant:
             cite=lambda doc, start, end: self._span_citation(doc, start, end),
             no_answer_text=no_answer_text,
             fallback_contact=fallback_contact,
-            is_word=self.index.searcher.lexical.tokenizer.is_word,
+            is_known=self._known_word,
         )
         self.refresh()
 
@@ -476,6 +476,10 @@ class Assistant:
         if prose is None:
             prose = self.prose.silent(doc, lang)
         return _draft_of(prose)
+
+    def _known_word(self, word: str) -> bool:
+        """A dictionary word that some notice of the knowledge base uses."""
+        return word in self.index.searcher._idf and self.index.searcher.lexical.tokenizer.is_word(word)
 
     def _question_words(self, u: Understanding) -> set[str]:
         """The question's own words, without the words that only say what kind of fact is asked."""

@@ -37,12 +37,13 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
         ),
         ("money",),
     ),
+    ("link", re.compile(r"链接|网址|网站|官网|网页|\blink\b|\burl\b|website|web page"), ("url", "system")),
     (
         "system",
         re.compile(
-            r"链接|网址|网站|官网|哪个系统|什么系统|哪个平台|什么平台|在哪(?:个)?(?:系统|平台|网站)|"
+            r"哪个系统|什么系统|哪个平台|什么平台|在哪(?:个)?(?:系统|平台|网站)|"
             r"在哪里?(?:报名|申请|提交|填报|登记|上传)|哪里(?:报名|申请|提交|填报|登记)|怎么报名|"
-            r"\blink\b|\burl\b|website|\bsystem\b|platform|where (?:do|can|should) i (?:apply|register|sign up|submit)"
+            r"\bsystem\b|platform|where (?:do|can|should) i (?:apply|register|sign up|submit)"
         ),
         ("url", "system", "place"),
     ),

@@ -153,7 +153,8 @@ def test_follow_ups_stay_on_the_notice(two_notices: Assistant) -> None:
 
 
 def test_a_silent_notice_escalates_to_its_own_contact(two_notices: Assistant) -> None:
-    answer = two_notices.ask("图书馆助理面试要穿正装吗？有没有着装要求", today=date(2026, 3, 5))
+    # 签到 is a word of the knowledge base (the lecture's), never used by the assistants' notice.
+    answer = two_notices.ask("图书馆助理上岗要签到吗？", today=date(2026, 3, 5))
     assert answer.escalated, answer.answer
     phones = [c.phone for c in answer.contacts]
     assert "027-11112222" in " ".join(p or "" for p in phones)
