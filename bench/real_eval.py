@@ -64,10 +64,16 @@ def baseline_scores(name: str, cases: list[dict[str, Any]], answer: Any) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--notices", type=Path, default=Path("/work/realdata/notices"))
-    parser.add_argument("--work", type=Path, default=Path("/work/realdata/work"), help="kept between runs (embedding cache)")
-    parser.add_argument("--sets", nargs="*", default=sorted(glob.glob(str(ROOT / "tests/data/eval_real_*.jsonl"))))
+    parser.add_argument(
+        "--work", type=Path, default=Path("/work/realdata/work"), help="kept between runs (embedding cache)"
+    )
+    parser.add_argument(
+        "--sets", nargs="*", default=sorted(glob.glob(str(ROOT / "tests/data/eval_real_*.jsonl")))
+    )
     parser.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--failures", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_real.json")
@@ -89,9 +95,11 @@ def main() -> None:
         all_cases += cases
         result = run_answer_eval(assistant, cases)
         report["sets"][Path(path).name] = result
-        print(f"\n{Path(path).name}: {result['n']} questions, accuracy {result['accuracy']:.3f}, "
-              f"citations {result['citation_validity']:.3f}, escalation P {result['escalation_precision']:.2f} "
-              f"R {result['escalation_recall']:.2f}, p95 {result['p95_ms']} ms")
+        print(
+            f"\n{Path(path).name}: {result['n']} questions, accuracy {result['accuracy']:.3f}, "
+            f"citations {result['citation_validity']:.3f}, escalation P {result['escalation_precision']:.2f} "
+            f"R {result['escalation_recall']:.2f}, p95 {result['p95_ms']} ms"
+        )
         for name, row in result["by_category"].items():
             print(f"  {name:<14} {row['n']:>4}  {row['accuracy']:.3f}")
         if args.failures:
@@ -101,32 +109,62 @@ def main() -> None:
         print("no question sets found")
         return
     overall = run_answer_eval(assistant, all_cases)
-    rows = [{"system": "applybot", **{k: overall[k] for k in (
-        "accuracy", "escalation_precision", "escalation_recall", "answer_chars_p50", "p50_ms", "p95_ms")}}]
+    rows = [
+        {
+            "system": "applybot",
+            **{
+                k: overall[k]
+                for k in (
+                    "accuracy",
+                    "escalation_precision",
+                    "escalation_recall",
+                    "answer_chars_p50",
+                    "p50_ms",
+                    "p95_ms",
+                )
+            },
+        }
+    ]
     if args.baselines:
         from langchain_chroma import Chroma
 
         searcher = retrieval.index.searcher
-        rows.append(baseline_scores(
-            "bm25-top", all_cases,
-            lambda q: (h[0].entry.text if (h := searcher.search(q, k=1, mode="lexical").hits) else "")))
+        rows.append(
+            baseline_scores(
+                "bm25-top",
+                all_cases,
+                lambda q: h[0].entry.text if (h := searcher.search(q, k=1, mode="lexical").hits) else "",
+            )
+        )
         entries = [e for e in retrieval.index.entries.values() if e.kind == "chunk"]
-        store = Chroma(collection_name="langchain-real", embedding_function=LangChainEmbeddings(retrieval.embedder),  # type: ignore[arg-type]
-                       persist_directory=str(args.work / "langchain-chroma"))
+        store = Chroma(
+            collection_name="langchain-real",
+            embedding_function=LangChainEmbeddings(retrieval.embedder),  # type: ignore[arg-type]
+            persist_directory=str(args.work / "langchain-chroma"),
+        )
         if store._collection.count() != len(entries):
             store.delete_collection()
-            store = Chroma(collection_name="langchain-real", embedding_function=LangChainEmbeddings(retrieval.embedder),  # type: ignore[arg-type]
-                           persist_directory=str(args.work / "langchain-chroma"))
+            store = Chroma(
+                collection_name="langchain-real",
+                embedding_function=LangChainEmbeddings(retrieval.embedder),  # type: ignore[arg-type]
+                persist_directory=str(args.work / "langchain-chroma"),
+            )
             store.add_texts([e.text for e in entries], metadatas=[{"doc_id": e.doc_id} for e in entries])
         retriever = store.as_retriever(search_kwargs={"k": 1})
-        rows.append(baseline_scores(
-            "langchain-top", all_cases,
-            lambda q: (d[0].page_content if (d := retriever.invoke(q)) else "")))
+        rows.append(
+            baseline_scores(
+                "langchain-top", all_cases, lambda q: d[0].page_content if (d := retriever.invoke(q)) else ""
+            )
+        )
     print(f"\nall sets, {len(all_cases)} questions, {len(documents)} notices (today as each question gives)")
-    print(f"{'system':<14} {'accuracy':>8} {'esc P':>6} {'esc R':>6} {'chars p50':>9} {'p50 ms':>7} {'p95 ms':>7}")
+    print(
+        f"{'system':<14} {'accuracy':>8} {'esc P':>6} {'esc R':>6} {'chars p50':>9} {'p50 ms':>7} {'p95 ms':>7}"
+    )
     for row in rows:
-        print(f"{row['system']:<14} {row['accuracy']:>8.3f} {row['escalation_precision']:>6.2f} "
-              f"{row['escalation_recall']:>6.2f} {row['answer_chars_p50']:>9.0f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f}")
+        print(
+            f"{row['system']:<14} {row['accuracy']:>8.3f} {row['escalation_precision']:>6.2f} "
+            f"{row['escalation_recall']:>6.2f} {row['answer_chars_p50']:>9.0f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f}"
+        )
     report["side_by_side"] = rows
     report["date"] = date.today().isoformat()
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

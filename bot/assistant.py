@@ -26,10 +26,10 @@ from bot.compose import (
     show_date,
     window_status,
 )
-from bot.contract import Answer, Citation, ContactOut
+from bot.contract import Answer, Citation, ContactOut, NoticeOption
 from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
-from bot.fact_answers import ASKED, PREDICATES, PREDICATE_WORDS
+from bot.fact_answers import ASKED, PREDICATE_WORDS, PREDICATES
 from bot.knowledge import KnowledgeView
 from bot.notices import NoticeResolver, Resolution
 from bot.prose import ProseAnswerer, ProseDraft
@@ -166,6 +166,7 @@ class Draft:
     confidence: float = 0.0
     escalate_reason: str | None = None
     tasks: list[str] = field(default_factory=list)  # tasks the answer is about (a single one becomes context)
+    clarify: bool = False  # the reply asks which notice is meant
 
     def cite(self, citation: Citation) -> None:
         if not any(c.doc_id == citation.doc_id and c.quote == citation.quote for c in self.citations):
@@ -220,6 +221,10 @@ class Assistant:
         # A conversation that starts now has nothing stored to look up.
         context = self.sessions.get(session_id) if session_id else SessionContext()
         session_id = session_id or uuid.uuid4().hex
+        chosen = self.notices.choice(text, context.choices) if context.choices else None
+        if chosen and context.pending:
+            text, context.doc_id = context.pending, chosen  # the choice answers the question asked before
+        context.choices, context.pending = [], None
         u = understand(text)
         day = today or self.clock.today()
         if not re.search(r"[\w]", _TAG.sub("", u.normalized)):
@@ -283,9 +288,18 @@ class Assistant:
         )
         if task and self.view.record_for(task):
             resolution = Resolution(self.view.record_for(task).doc_id, named=True)  # type: ignore[union-attr]
-        draft = self._answer(u, intents, task, applicant, aliases, result, day, carried_content, resolution)
+        if chosen:
+            resolution = Resolution(chosen, named=True)
+        if resolution.ambiguous and not task and not applicant and not {"human", "service_request"} & {*intents}:
+            draft = self._clarify(resolution, "en" if u.language == "en" else "zh")
+            context.choices, context.pending = [c.doc_id for c in resolution.candidates], text
+        else:
+            draft = self._answer(u, intents, task, applicant, aliases, result, day, carried_content, resolution)
         answer = self._finish(draft, u, intents, task, session_id, result)
-        context.doc_id = resolution.doc_id
+        if draft.clarify:
+            answer.clarify = [NoticeOption(c.doc_id, c.title) for c in resolution.candidates]
+            answer.intent = "clarify"
+        context.doc_id = None if draft.clarify else resolution.doc_id
         if task is None and len(draft.tasks) == 1:
             task = draft.tasks[0]  # a list of one names the task the next question is about
         context.task = task or (context.task if follow_up else None)
@@ -458,6 +472,13 @@ class Assistant:
         if "deadline" in intents and self.view.records_by_task and not content:
             return self._all_tasks(lang, day)
         return self._escalate("no_answer", record, result, lang)
+
+    def _clarify(self, resolution: Resolution, lang: str) -> Draft:
+        """Ask which notice is meant, offering the few that fit best (the choice is the next turn)."""
+        draft = Draft(confidence=0.0, clarify=True)
+        draft.lines.append(phrase("clarify", lang))
+        draft.lines += [f"{i}. {c.title}" for i, c in enumerate(resolution.candidates, start=1)]
+        return draft
 
     def _from_prose(
         self, u: Understanding, intents: list[str], doc: Document, result: SearchResult, lang: str, day: date

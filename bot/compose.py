@@ -128,6 +128,10 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "general_contact": {"zh": "通知的总联系人：{who}。", "en": "General contact of the notice: {who}."},
     "escalate_contact": {"zh": "可以联系：{who}。", "en": "Please contact: {who}."},
+    "clarify": {
+        "zh": "您问的是哪一个通知？请回复序号或点选：",
+        "en": "Which notice do you mean? Reply with its number or pick one:",
+    },
     "no_contact_fallback": {
         "zh": "通知没有写明联系人，请联系：{desk}。",
         "en": "The notice names nobody to contact; please ask: {desk}.",

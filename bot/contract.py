@@ -28,6 +28,14 @@ class ContactOut:
 
 
 @dataclass
+class NoticeOption:
+    """A notice the assistant asks the applicant to choose (the question fits several)."""
+
+    doc_id: str
+    title: str
+
+
+@dataclass
 class Answer:
     """What applybot says back, with its evidence; `to_dict` gives the documented JSON contract."""
 
@@ -42,6 +50,7 @@ class Answer:
     message_id: str = ""
     language: str = "zh-Hans"
     degraded: bool = False
+    clarify: list[NoticeOption] = field(default_factory=list)  # choose one; the choice is the next turn
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -49,7 +49,9 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
     ),
     (
         "place",
-        re.compile(r"在哪里|在哪儿|在哪|哪里|地点|地址|哪儿|什么地方|哪个教室|哪栋|几楼|送到哪|交到哪|\bwhere\b|venue|location|room"),
+        re.compile(
+            r"在哪里|在哪儿|在哪|哪里|地点|地址|哪儿|什么地方|哪个教室|哪栋|几楼|送到哪|交到哪|\bwhere\b|venue|location|room"
+        ),
         ("place", "system", "url"),
     ),
     (
@@ -79,7 +81,9 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
     ),
     (
         "audience",
-        re.compile(r"谁可以|谁能|哪些人|什么人|对象|面向|资格|条件|要求|\bwho can\b|eligib|qualif|requirement"),
+        re.compile(
+            r"谁可以|谁能|哪些人|什么人|对象|面向|资格|条件|要求|\bwho can\b|eligib|qualif|requirement"
+        ),
         ("audience", "limit"),
     ),
     (
@@ -98,13 +102,17 @@ PREDICATES = re.compile(
 PREDICATE_WORDS = frozenset(PREDICATES.pattern.split("|"))
 # The ways notices say "hand in", "take place": asked with another word ('收件' for '受理', '开始'
 # for a lecture's time) it is still the event the notice dates.
-GENERIC_VERBS = re.compile(r"报名|提交|申请|收件|受理|上传|报送|递交|送交|登记|填报|开始|举行|举办|进行|召开|结束|开")
+GENERIC_VERBS = re.compile(
+    r"报名|提交|申请|收件|受理|上传|报送|递交|送交|登记|填报|开始|举行|举办|进行|召开|结束|开"
+)
 # Nouns that name the kind of fact asked ('哪个教室', '带什么证件'), not what it is about.
 KIND_NOUNS = re.compile(
     r"教室|房间|地方|位置|证件|东西|资料|文件|人数|名额|费用|时间|日期|电话|号码|邮箱|网址|链接|网站|系统|平台|"
     r"要求|条件|问题|情况|具体|安排|方式|流程|一个|一个月|每个|包括"
 )
-_DEADLINE_WORDS = re.compile(r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|deadline|\bdue\b|\bclose|来得及|还能")
+_DEADLINE_WORDS = re.compile(
+    r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|deadline|\bdue\b|\bclose|来得及|还能"
+)
 _ASKS_EMAIL = re.compile(r"邮箱|邮件|e-?mail|信箱", re.I)
 _ASKS_PHONE = re.compile(r"电话|手机|打|号码|phone|call", re.I)
 _PUBLISHED_LINE = re.compile(r"^\s*(?:发布日期|发文日期|发布时间|发文字号|时间：\d{4}-)")
@@ -113,14 +121,18 @@ _ASKS_PUBLISHED = re.compile(r"发布|发文|印发|公布|哪天发|什么时�
 STILL_OPEN = re.compile(r"还能|还可以|还来得及|来得及|现在能|现在可以|still")
 CLOSED_YET = re.compile(r"截止了吗|截止了没|结束了吗|过期了吗|过了吗|closed yet|is it closed")
 _DEADLINE_SENTENCE = re.compile(r"截止|截至|止|之前|以前|期限|前[，,。；\s）)送交提]|前$")
-_PROHIBITION = re.compile(r"不得|不能|不可|不予|不允许|不再|禁止|严禁|不受理|不接受|取消|不参加|不纳入|不计入|不适用")
+_PROHIBITION = re.compile(
+    r"不得|不能|不可|不予|不允许|不再|禁止|严禁|不受理|不接受|取消|不参加|不纳入|不计入|不适用"
+)
 _PERMISSION = re.compile(r"均可|可以|可申请|可报名|可参加|允许|欢迎|优先|有资格")
 _NUMBER_UNIT = re.compile(
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(%|％|名|人|个|门|项|篇|分|学分|支|队|位|岁|天|次|案|家|份)"
 )
 # "Is there a requirement?" answered by "无…门槛", "不限…".
 _NONE_WORDS = re.compile(r"无|没有|不限|不需要|不要求|不设|免费|不收取")
-_ASKS_IF_ANY = re.compile(r"有没有|有.{0,6}[吗么]|要不要|需不需要|要.{0,8}[吗么]|需要.{0,8}[吗么]|收费吗|交费吗")
+_ASKS_IF_ANY = re.compile(
+    r"有没有|有.{0,6}[吗么]|要不要|需不需要|要.{0,8}[吗么]|需要.{0,8}[吗么]|收费吗|交费吗"
+)
 _MAX_WORDS = re.compile(r"不超过|不多于|最多|不高于|以内|以下|之内|限")
 _MIN_WORDS = re.compile(r"不少于|至少|不低于|最少|以上|及以上")
 
@@ -255,4 +267,4 @@ def short_piece(text: str, value_at: int, value_to: int, content: set[str], cove
             break
     end = max(clauses[hi][1], min(len(text), value_to))
     piece = text[clauses[lo][0] : end].strip(" ，,；;")
-    return piece if len(piece) <= SHORT_ANSWER_CHARS + 40 else piece[: SHORT_ANSWER_CHARS] + "…"
+    return piece if len(piece) <= SHORT_ANSWER_CHARS + 40 else piece[:SHORT_ANSWER_CHARS] + "…"

@@ -20,7 +20,9 @@ from retrieval.search import SearchResult
 
 _SHORT_NAME = re.compile(r"(?:以下)?简称\s*[“\"「『]([^”\"」』]{2,20})[”\"」』]")
 # Words every notice title shares: they say nothing about which notice is meant.
-_TITLE_NOISE = re.compile(r"关于|开展|组织|做好|进行|举办|有关|事项|工作|的|通知|公告|通告|启事|函|年度?|学年")
+_TITLE_NOISE = re.compile(
+    r"关于|开展|组织|做好|进行|举办|有关|事项|工作|的|通知|公告|通告|启事|函|年度?|学年"
+)
 MAX_CHOICES = 3
 # A title longer than this is a parse that swallowed body text: only its opening names the notice.
 MAX_NAME_CHARS = 60
@@ -43,6 +45,7 @@ class Resolution:
     doc_id: str | None
     named: bool = False  # the question names the notice (title words or a short name)
     candidates: list[NoticeChoice] = field(default_factory=list)
+    ambiguous: bool = False  # several notices fit and the question says nothing to choose by
 
 
 def abbreviation_fit(word: str, name: str) -> tuple[int, int] | None:
@@ -64,7 +67,9 @@ def abbreviation_fit(word: str, name: str) -> tuple[int, int] | None:
 
 
 def _shortens(word: str, title: str) -> bool:
-    fit = abbreviation_fit(word, title) if len(word) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", word) else None
+    fit = (
+        abbreviation_fit(word, title) if len(word) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", word) else None
+    )
     return fit is not None and fit[1] <= 2 * len(word) - 1
 
 
@@ -99,7 +104,9 @@ class NoticeResolver:
         self._words = DocumentWords((d.doc_id, d.title, d.text) for d in documents)
         # A bigram that many notices use in their text (预推免, 奖学金) names none of them, even if
         # only one title has it: document frequency comes from the texts, not the titles alone.
-        self._matcher = TaskMatcher(list(names), background=[d.text[:MAX_BACKGROUND_CHARS] for d in documents])
+        self._matcher = TaskMatcher(
+            list(names), background=[d.text[:MAX_BACKGROUND_CHARS] for d in documents]
+        )
 
     def __len__(self) -> int:
         return len(self.titles)
@@ -121,8 +128,20 @@ class NoticeResolver:
         fits.sort()
         if fits and (len(fits) == 1 or fits[0][0] < fits[1][0] or fits[0][1] == fits[1][1]):
             return fits[0][1]
-        name = self._matcher.match(text)
-        return self._doc_of_name.get(name) if name else None
+        matched = self._matcher.match(text)
+        return self._doc_of_name.get(matched) if matched else None
+
+    def choice(self, text: str, offered: list[str]) -> str | None:
+        """The offered notice a reply picks: its number (1, 2, 3), its title, or words of its title."""
+        stripped = text.strip().rstrip("。.!！")
+        if stripped.isdigit() and 1 <= int(stripped) <= len(offered):
+            return offered[int(stripped) - 1]
+        norm = normalize_for_search(stripped)
+        for doc_id in offered:
+            if norm and norm == self._words.titles.get(doc_id):
+                return doc_id
+        named = self.named(text)
+        return named if named in offered else None
 
     def resolve(
         self,
@@ -151,13 +170,18 @@ class NoticeResolver:
             return Resolution(current)
         if not votes:
             return Resolution(current if current in self.titles else None)
+        if current not in self.titles and not self._word_shares(words or set()) and len(votes) > 1:
+            # None of the question's words narrows the notices down ('什么时候截止？' to start with).
+            return Resolution(votes[0].doc_id, candidates=votes[:MAX_CHOICES], ambiguous=True)
         if current in self.titles:
             mine = next((v.score for v in votes if v.doc_id == current), 0.0)
             if votes[0].doc_id != current and not (votes[0].score >= 0.5 and mine < 0.6 * votes[0].score):
                 return Resolution(current, candidates=votes)
         return Resolution(votes[0].doc_id, candidates=votes)
 
-    def votes(self, text: str, result: SearchResult, words: set[str], *, english: bool = False) -> list[NoticeChoice]:
+    def votes(
+        self, text: str, result: SearchResult, words: set[str], *, english: bool = False
+    ) -> list[NoticeChoice]:
         """Notices ranked by the share of the question's words they hold (title words twice), then
         by the passages found for it and the title bigrams it shares.
 
@@ -182,7 +206,11 @@ class NoticeResolver:
         """Each notice's idf-weighted share of the question's words (title words, and shortenings
         of title words such as 综测 for 综合测评, twice)."""
         aliases = {
-            w: {d for d, t in self._words.titles.items() if w not in t and _shortens(normalize_for_search(w), t)}
+            w: {
+                d
+                for d, t in self._words.titles.items()
+                if w not in t and _shortens(normalize_for_search(w), t)
+            }
             for w in words
         }
         return self._words.shares(words, title_aliases=aliases)

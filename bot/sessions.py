@@ -16,6 +16,8 @@ class SessionContext:
 
     task: str | None = None
     doc_id: str | None = None  # the notice the conversation is about
+    choices: list[str] = field(default_factory=list)  # notices offered to choose from (doc ids)
+    pending: str | None = None  # the question waiting for that choice
     intents: list[str] = field(default_factory=list)
     applicant: str | None = None
     applicant_aliases: list[str] = field(default_factory=list)

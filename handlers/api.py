@@ -85,6 +85,11 @@ class ContactPublic(BaseModel):
     email: str | None = None
 
 
+class NoticeOptionPublic(BaseModel):
+    doc_id: str
+    title: str
+
+
 class AnswerPublic(BaseModel):
     """The answer contract every channel shares."""
 
@@ -99,6 +104,9 @@ class AnswerPublic(BaseModel):
     message_id: str
     language: str
     degraded: bool
+    clarify: list[NoticeOptionPublic] = Field(
+        default_factory=list, description="Notices to choose from; send the chosen title as the next question."
+    )
 
 
 class FeedbackRequest(BaseModel):

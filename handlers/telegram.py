@@ -69,6 +69,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_MESSAGE_CHARS = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 MAX_CITATION_BUTTONS = 8
+MAX_CHOICE_BUTTONS = 3  # notices offered when a question fits several
+CHOICE_LABEL_CHARS = 40
 RECENT_TURNS = 6
 ANSWER_CACHE = 2000  # answers whose citation and feedback buttons still work
 
@@ -714,6 +716,7 @@ class TelegramBot:
         self.answers[str(data["message_id"])] = {
             "session_id": data["session_id"],
             "citations": data["citations"][:MAX_CITATION_BUTTONS],
+            "clarify": [c["title"] for c in data.get("clarify") or []][:MAX_CHOICE_BUTTONS],
         }
         while len(self.answers) > ANSWER_CACHE:
             old, _ = self.answers.popitem(last=False)
@@ -740,6 +743,8 @@ class TelegramBot:
             await self._feedback(update, context, rest)
         elif kind == "x":
             await self._example(update, context, rest)
+        elif kind == "k":
+            await self._choose(update, context, rest)
         elif kind == "h":
             await self._close(update, context, rest)
         else:
@@ -798,6 +803,22 @@ class TelegramBot:
             await self._relay_to_staff(update, context, question, edited=False)
             return
         await self._answer(update, context, question, reply_to=query.message.message_id, echo=True)
+
+    async def _choose(self, update: Update, context: ContextTypes.DEFAULT_TYPE, rest: str) -> None:
+        """A notice picked from the ones offered: its title is the next turn of the conversation."""
+        query = update.callback_query
+        assert query is not None and query.message is not None
+        answer_id, _, index = rest.rpartition(":")
+        entry = self.answers.get(answer_id)
+        if entry is None or not index.isdigit() or int(index) >= len(entry.get("clarify", [])):
+            await query.answer(TEXT["expired"], show_alert=True)
+            return
+        await query.answer()
+        title = entry["clarify"][int(index)]
+        if self.handoffs.is_open(query.message.chat.id):
+            await self._relay_to_staff(update, context, title, edited=False)
+            return
+        await self._answer(update, context, title, reply_to=query.message.message_id, echo=True)
 
     # -- handoff ----------------------------------------------------------------------------------------
 
@@ -1021,6 +1042,10 @@ def format_answer(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def citation_keyboard(answer_id: str, citations: list[dict[str, Any]]) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(f"原文 {i}", callback_data=f"c:{answer_id}:{i - 1}")
@@ -1031,7 +1056,11 @@ def citation_keyboard(answer_id: str, citations: list[dict[str, Any]]) -> Inline
 
 def answer_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
     answer_id = str(data["message_id"])
-    rows = [list(row) for row in citation_keyboard(answer_id, data.get("citations") or []).inline_keyboard]
+    rows = [
+        [InlineKeyboardButton(_short(option["title"], CHOICE_LABEL_CHARS), callback_data=f"k:{answer_id}:{i}")]
+        for i, option in enumerate((data.get("clarify") or [])[:MAX_CHOICE_BUTTONS])
+    ]
+    rows += [list(row) for row in citation_keyboard(answer_id, data.get("citations") or []).inline_keyboard]
     rows.append(
         [
             InlineKeyboardButton("👍", callback_data=f"f:u:{answer_id}"),

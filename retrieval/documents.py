@@ -28,7 +28,9 @@ class DocumentWords:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def shares(self, words: Iterable[str], *, title_aliases: dict[str, set[str]] | None = None) -> dict[str, float]:
+    def shares(
+        self, words: Iterable[str], *, title_aliases: dict[str, set[str]] | None = None
+    ) -> dict[str, float]:
         """Each document's idf-weighted share of the words; a word in its title counts twice.
 
         `title_aliases` maps a word to documents whose title it shortens (综测 for 综合测评), which

@@ -29,9 +29,7 @@ _CN_DIGITS = {
 }
 _CN_NUM = "〇零○Ｏ一二三四五六七八九十"
 # A year: 2026, 二〇二六, or a Republic-of-China year as Taiwan's notices write it (民國115年 = 2026).
-_YEAR = (
-    rf"(?P<y>\d{{4}}|[{_CN_NUM}]{{4}}|(?:中華民國|中华民国|民國|民国)?\s*(?:(?<!\d)1?\d{{2}}|一百[零〇一二三四五六七八九十]{{1,3}}|[九八][十][一二三四五六七八九]?)(?=\s*年))\s*年"
-)
+_YEAR = rf"(?P<y>\d{{4}}|[{_CN_NUM}]{{4}}|(?:中華民國|中华民国|民國|民国)?\s*(?:(?<!\d)1?\d{{2}}|一百[零〇一二三四五六七八九十]{{1,3}}|[九八][十][一二三四五六七八九]?)(?=\s*年))\s*年"
 ROC_OFFSET = 1911
 _MONTH = rf"(?P<m>\d{{1,2}}|[{_CN_NUM}]{{1,3}})\s*月"
 _DAY = rf"(?P<d>\d{{1,2}}|[{_CN_NUM}]{{1,3}})\s*[日号]"
@@ -167,7 +165,9 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
             value_range = {"start": iso, "end": end_iso, "time": _time_value(tail["time"])}
             entities.append(Entity("date_range", text[start:end], start, end, value_range))
         else:
-            entities.append(Entity("date", text[start:end], start, end, {"date": iso, "time": _time_value(m["time"])}))
+            entities.append(
+                Entity("date", text[start:end], start, end, {"date": iso, "time": _time_value(m["time"])})
+            )
         taken.append((start, end))
         last_year = int(m["y"])
 
@@ -180,7 +180,8 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
             continue
         # A window within a year: 9月16日12:00-9月22日12:00, 6月19日（周五）至21日（周日）, 8月24日-26日.
         tail = re.match(
-            r"(?:\s*[（(][^（()）]{1,4}[）)])?" + _RANGE_SEP + rf"(?:{_MONTH}\s*)?{_DAY}{_TIME}", text[m.end() :]
+            r"(?:\s*[（(][^（()）]{1,4}[）)])?" + _RANGE_SEP + rf"(?:{_MONTH}\s*)?{_DAY}{_TIME}",
+            text[m.end() :],
         )
         end_iso = None
         if tail and free(m.start(), m.end() + tail.end()):

@@ -19,7 +19,9 @@ from retrieval.model import Document, Fact
 # Kinds of fact, as the assistant asks for them.
 FACT_KINDS = ("date", "place", "url", "system", "money", "limit", "contact", "audience", "materials", "steps")
 
-_PLACE_LABEL = re.compile(r"(?:地点|地址|地點|场地|会场|考场|报到处|集合地点|报告地点|举办地点)\s*[:：]\s*(?P<v>[^，。；;\n\s]{2,40})")
+_PLACE_LABEL = re.compile(
+    r"(?:地点|地址|地點|场地|会场|考场|报到处|集合地点|报告地点|举办地点)\s*[:：]\s*(?P<v>[^，。；;\n\s]{2,40})"
+)
 _PLACE_VERB = re.compile(
     r"(?:在|于|到|至|送至|交至|提交至|递交至|报送至|送到|交到)(?P<v>[\u4e00-\u9fffA-Za-z0-9（）()·\-]{2,30}?"
     r"(?:楼|馆|厅|室|中心|大厦|校区|会议室|办公室|报告厅|教室|礼堂|广场|宾馆|酒店)(?:[A-Za-z]?\d{1,4}(?:室|房间)?)?)"
@@ -78,7 +80,9 @@ def extract_facts(doc: Document, *, default_year: int | None = None) -> list[Fac
     return facts
 
 
-def _sentence_facts(sentence: str, start: int, end: int, section: str, default_year: int | None) -> list[Fact]:
+def _sentence_facts(
+    sentence: str, start: int, end: int, section: str, default_year: int | None
+) -> list[Fact]:
     found: list[Fact] = []
 
     def add(kind: str, value: Any, at: int, to: int, inferred: bool = False) -> None:
@@ -120,13 +124,16 @@ def _sentence_facts(sentence: str, start: int, end: int, section: str, default_y
     m_aud = _AUDIENCE.search(sentence)
     if m_aud:
         add("audience", sentence, m_aud.start(), len(sentence))
-    if re.match(r"^[\u4e00-\u9fff]{0,6}(?:材料|资料|資料|文件)\s*[:：]", sentence):
+    if (
+        re.match(r"^[\u4e00-\u9fff]{0,6}(?:材料|资料|資料|文件)\s*[:：]", sentence)
+        or _MATERIALS.search(sentence)
+        and (_MATERIAL_VERB.search(sentence) or _MATERIALS_SECTION.search(section))
+        or _MATERIALS_SECTION.search(section.rsplit(" › ", 1)[-1])
+    ):
         add("materials", sentence, 0, len(sentence))
-    elif _MATERIALS.search(sentence) and (_MATERIAL_VERB.search(sentence) or _MATERIALS_SECTION.search(section)):
-        add("materials", sentence, 0, len(sentence))
-    elif _MATERIALS_SECTION.search(section.rsplit(" › ", 1)[-1]):
-        add("materials", sentence, 0, len(sentence))
-    if _STEPS_SECTION.search(section.rsplit(" › ", 1)[-1]) or re.match(r"^\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])", sentence):
+    if _STEPS_SECTION.search(section.rsplit(" › ", 1)[-1]) or re.match(
+        r"^\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])", sentence
+    ):
         add("steps", sentence, 0, len(sentence))
     return found
 

@@ -124,7 +124,9 @@ def test_a_notice_is_resolved_by_its_title_and_short_name(tmp_path: Path) -> Non
         ("學生助理報名截止時間", ["2026-03-10"]),
     ],
 )
-def test_typed_answers_come_from_the_resolved_notice(two_notices: Assistant, question: str, expected: list[str]) -> None:
+def test_typed_answers_come_from_the_resolved_notice(
+    two_notices: Assistant, question: str, expected: list[str]
+) -> None:
     answer = two_notices.ask(question, today=date(2026, 3, 5))
     assert not answer.escalated, answer.answer
     text = answer.answer + " ".join(c.phone or "" for c in answer.contacts)
@@ -162,3 +164,21 @@ def test_a_silent_notice_escalates_to_its_own_contact(two_notices: Assistant) ->
     lecture = two_notices.ask("材料表面讲座有没有线上直播链接", today=date(2026, 3, 5))
     assert lecture.escalated, lecture.answer
     assert not lecture.contacts and "027-11112222" not in lecture.answer
+
+
+def test_a_question_that_fits_several_notices_asks_which_one(two_notices: Assistant) -> None:
+    first = two_notices.ask("这个几号？", today=date(2026, 3, 5))
+    titles = [option.title for option in first.clarify]
+    assert first.intent == "clarify" and not first.escalated, first.answer
+    assert len(titles) == 2 and all(title in first.answer for title in titles)
+    # The reply names one (by its number, as a chip or a button sends its title): the question is answered.
+    lecture = next(i for i, t in enumerate(titles, start=1) if "讲座" in t)
+    chosen = two_notices.ask(str(lecture), session_id=first.session_id, today=date(2026, 3, 5))
+    assert not chosen.clarify and "3月12日" in chosen.answer, chosen.answer
+    follow = two_notices.ask("在哪？", session_id=first.session_id, today=date(2026, 3, 5))
+    assert "工学部西楼210" in follow.answer, follow.answer
+
+
+def test_a_question_that_names_its_notice_is_not_asked_back(two_notices: Assistant) -> None:
+    answer = two_notices.ask("图书馆助理几号截止？", today=date(2026, 3, 5))
+    assert not answer.clarify and "3月10日" in answer.answer

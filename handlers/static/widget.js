@@ -245,6 +245,9 @@
     "@keyframes ab-blink{0%,80%,100%{opacity:.25;}40%{opacity:1;}}",
     "@media (prefers-reduced-motion:reduce){.ab-dots span{animation:none;}}",
     ".ab-tools{display:flex;justify-content:flex-end;padding:6px 10px 0;background:#fff;border-top:1px solid #d0d7de;}",
+    ".ab-choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;}",
+    ".ab-chip{border:1px solid #1a73e8;color:#1a73e8;background:#fff;border-radius:14px;padding:3px 10px;font-size:13px;text-align:left;}",
+    ".ab-chip:hover,.ab-chip:focus{background:#e8f0fe;}",
     ".ab-handoff{border:1px solid #b3261e;color:#b3261e;background:#fff;border-radius:6px;padding:3px 10px;font-size:13px;}",
     ".ab-handoff:hover{background:#fff1f0;}",
     ".ab-form{display:flex;gap:8px;padding:8px 10px 10px;background:#fff;}",
@@ -385,6 +388,20 @@
       container.appendChild(list);
     }
 
+    // Notices to choose from when a question fits several: a chip sends its title as the next turn.
+    function renderChoices(container, options) {
+      if (!options || !options.length) return;
+      var row = el("div", { class: "ab-choices", role: "group" });
+      options.forEach(function (option) {
+        var chip = el("button", { type: "button", class: "ab-chip" }, option.title);
+        chip.addEventListener("click", function () {
+          ask(option.title);
+        });
+        row.appendChild(chip);
+      });
+      container.appendChild(row);
+    }
+
     function renderContacts(container, contacts, label) {
       if (!contacts || !contacts.length) return;
       if (label) container.appendChild(el("div", { class: "ab-label" }, label));
@@ -464,6 +481,7 @@
       } else if (message.role === "bot") {
         node = el("div", { class: "ab-msg ab-bot", "data-message-id": message.message_id || "" });
         node.appendChild(el("div", { class: "ab-text" }, message.text));
+        renderChoices(node, message.clarify);
         renderCitations(node, message.citations);
         renderContacts(node, message.contacts, TEXT.contacts);
         renderRating(node, message);
@@ -647,6 +665,9 @@
               return { title: c.title, section: c.section, quote: c.quote, kind: c.kind, doc_id: c.doc_id };
             }),
             contacts: final.escalated ? final.contacts || [] : [],
+            clarify: (final.clarify || []).map(function (o) {
+              return { doc_id: o.doc_id, title: o.title };
+            }),
             message_id: final.message_id,
             escalated: !!final.escalated,
             rating: null,

@@ -9,8 +9,8 @@ import docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from retrieval.model import Block
 from retrieval.flattened import paragraph_blocks
+from retrieval.model import Block
 from retrieval.normalize import clean_inline, join_cell_lines
 
 # Built-in style names as python-docx reports them, plus the names Chinese Word and WPS give them.

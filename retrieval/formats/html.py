@@ -8,8 +8,8 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from bot.errors import CorruptFileError
-from retrieval.model import Block
 from retrieval.flattened import paragraph_blocks
+from retrieval.model import Block
 from retrieval.normalize import clean_inline
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
