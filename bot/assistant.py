@@ -290,9 +290,15 @@ class Assistant:
             resolution = Resolution(self.view.record_for(task).doc_id, named=True)  # type: ignore[union-attr]
         if chosen:
             resolution = Resolution(chosen, named=True)
-        if resolution.ambiguous and not task and not applicant and not {"human", "service_request"} & {*intents}:
-            draft = self._clarify(resolution, "en" if u.language == "en" else "zh")
-            context.choices, context.pending = [c.doc_id for c in resolution.candidates], text
+        lang = "en" if u.language == "en" else "zh"
+        # A question about the tasks of a notice's table lists them across notices; others ask back.
+        across = "list_tasks" in intents and bool(self.view.records_by_task)
+        if resolution.ambiguous and not (task or applicant or across) and not {"human", "service_request"} & {*intents}:
+            if self._beyond_notices(own_words):
+                draft = _draft_of(self.prose.silent(None, lang, reason="no_answer"))  # '明天天气怎么样'
+            else:
+                draft = self._clarify(resolution, lang)
+                context.choices, context.pending = [c.doc_id for c in resolution.candidates], text
         else:
             draft = self._answer(u, intents, task, applicant, aliases, result, day, carried_content, resolution)
         answer = self._finish(draft, u, intents, task, session_id, result)
@@ -497,6 +503,13 @@ class Assistant:
         if prose is None:
             prose = self.prose.silent(doc, lang)
         return _draft_of(prose)
+
+    def _beyond_notices(self, words: set[str]) -> bool:
+        """Tell whether a question is about something no notice speaks of: most of its words are
+        dictionary words that no notice uses ('天气')."""
+        content = [w for w in words if not w.isascii()]
+        foreign = [w for w in content if w not in self.index.searcher._idf and self.index.searcher.lexical.tokenizer.is_word(w)]
+        return bool(content) and len(foreign) * 2 >= len(content)
 
     def _known_word(self, word: str) -> bool:
         """A dictionary word that some notice of the knowledge base uses."""

@@ -170,7 +170,7 @@ class NoticeResolver:
             return Resolution(current)
         if not votes:
             return Resolution(current if current in self.titles else None)
-        if current not in self.titles and not self._word_shares(words or set()) and len(votes) > 1:
+        if current not in self.titles and len(votes) > 1 and not self._word_shares(words or set()):
             # None of the question's words narrows the notices down ('什么时候截止？' to start with).
             return Resolution(votes[0].doc_id, candidates=votes[:MAX_CHOICES], ambiguous=True)
         if current in self.titles:
