@@ -290,6 +290,11 @@ class Assistant:
             resolution = Resolution(self.view.record_for(task).doc_id, named=True)  # type: ignore[union-attr]
         if chosen:
             resolution = Resolution(chosen, named=True)
+        if chosen or (resolution.named and len(self.notices) > 1 and resolution.doc_id):
+            # The notice is settled: its own passages answer, not the best ones of all notices.
+            scoped = self.index.searcher.search(query, k=8, filters=SearchFilter(doc_ids={str(resolution.doc_id)}))
+            faq = [h for h in result.hits if h.entry.kind == "faq"]
+            result = SearchResult(faq + scoped.hits, degraded=scoped.degraded or result.degraded)
         lang = "en" if u.language == "en" else "zh"
         # A question about the tasks of a notice's table lists them across notices; others ask back.
         across = "list_tasks" in intents and bool(self.view.records_by_task)

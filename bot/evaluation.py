@@ -110,7 +110,10 @@ def run_answer_eval(assistant: Any, cases: list[dict[str, Any]]) -> dict[str, An
         missing = [f for f in case.get("must_contain", []) if normalize_for_search(f) not in view]
         unwanted = [f for f in case.get("must_not_contain", []) if normalize_for_search(f) in view]
         expected = bool(case.get("escalate", False))
-        valid = citations_valid(answer, documents) and (answer.escalated or bool(answer.citations))
+        # An answer states something only with a citation; asking back or escalating states nothing.
+        valid = citations_valid(answer, documents) and (
+            answer.escalated or bool(answer.clarify) or bool(answer.citations)
+        )
         if case.get("yes_no") and yes_no_of(answer.answer) != case["yes_no"]:
             missing.append(f"yes_no={case['yes_no']}")
         passed = not missing and not unwanted and answer.escalated == expected and valid
