@@ -292,20 +292,29 @@ class Assistant:
             resolution = Resolution(chosen, named=True)
         if chosen or (resolution.named and len(self.notices) > 1 and resolution.doc_id):
             # The notice is settled: its own passages answer, not the best ones of all notices.
-            scoped = self.index.searcher.search(query, k=8, filters=SearchFilter(doc_ids={str(resolution.doc_id)}))
+            scoped = self.index.searcher.search(
+                query, k=8, filters=SearchFilter(doc_ids={str(resolution.doc_id)})
+            )
             faq = [h for h in result.hits if h.entry.kind == "faq"]
             result = SearchResult(faq + scoped.hits, degraded=scoped.degraded or result.degraded)
         lang = "en" if u.language == "en" else "zh"
         # A question about the tasks of a notice's table lists them across notices; others ask back.
         across = "list_tasks" in intents and bool(self.view.records_by_task)
-        if resolution.ambiguous and not (task or applicant or across) and not {"human", "service_request"} & {*intents}:
+        if (
+            resolution.ambiguous
+            and not (task or applicant or across)
+            and not {"human", "service_request"} & {*intents}
+            and not self._faq_answers(u, result)  # a staff answer was written for the question itself
+        ):
             if self._beyond_notices(own_words):
                 draft = _draft_of(self.prose.silent(None, lang, reason="no_answer"))  # '明天天气怎么样'
             else:
                 draft = self._clarify(resolution, lang)
                 context.choices, context.pending = [c.doc_id for c in resolution.candidates], text
         else:
-            draft = self._answer(u, intents, task, applicant, aliases, result, day, carried_content, resolution)
+            draft = self._answer(
+                u, intents, task, applicant, aliases, result, day, carried_content, resolution
+            )
         answer = self._finish(draft, u, intents, task, session_id, result)
         if draft.clarify:
             answer.clarify = [NoticeOption(c.doc_id, c.title) for c in resolution.candidates]
@@ -494,7 +503,17 @@ class Assistant:
     def _from_prose(
         self, u: Understanding, intents: list[str], doc: Document, result: SearchResult, lang: str, day: date
     ) -> Draft:
-        """Answer from a notice without table records: a typed fact, the best sentence, or its silence."""
+        """Answer from a notice without table records: a typed fact, the best sentence, or its silence.
+
+        A staff FAQ entry written for the question comes first: staff answered it on purpose.
+        """
+        if self._faq_answers(u, result):
+            faq = SearchResult([h for h in result.hits if h.entry.kind == "faq"])
+            answered = self._extractive(
+                u, intents, faq, lang, day, content=self._question_words(u), task=None
+            )
+            if answered:
+                return answered
         content = self.prose.beyond_title(self._question_words(u), doc)
         prose = self.prose.answer(doc, u.normalized, content, u.yes_no, lang, day)
         if prose is None and content:
@@ -513,7 +532,11 @@ class Assistant:
         """Tell whether a question is about something no notice speaks of: most of its words are
         dictionary words that no notice uses ('天气')."""
         content = [w for w in words if not w.isascii()]
-        foreign = [w for w in content if w not in self.index.searcher._idf and self.index.searcher.lexical.tokenizer.is_word(w)]
+        foreign = [
+            w
+            for w in content
+            if w not in self.index.searcher._idf and self.index.searcher.lexical.tokenizer.is_word(w)
+        ]
         return bool(content) and len(foreign) * 2 >= len(content)
 
     def _known_word(self, word: str) -> bool:

@@ -105,8 +105,9 @@ def test_ask_answers_the_deadline_with_a_verbatim_record_citation(
     data = response.json()
     assert set(data) == {
         "answer", "citations", "escalated", "contacts", "confidence", "intent", "task",
-        "session_id", "message_id", "language", "degraded",
+        "session_id", "message_id", "language", "degraded", "clarify",
     }  # fmt: skip
+    assert data["clarify"] == []  # one notice: nothing to choose between
     assert "2023年10月25日" in data["answer"]
     assert data["escalated"] is False
     assert data["session_id"] and data["message_id"]

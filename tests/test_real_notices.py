@@ -68,12 +68,16 @@ def test_the_seed_still_answers_among_many_notices(assistant: Assistant) -> None
 
 def test_asking_back_over_http(many_notices: tuple[Any, Any], tmp_path: Path) -> None:
     settings, _retrieval = many_notices
-    app = create_app(settings.model_copy(update={"rate_limit_per_minute": 1000}), assistant=build_assistant(settings))
+    app = create_app(
+        settings.model_copy(update={"rate_limit_per_minute": 1000}), assistant=build_assistant(settings)
+    )
     with TestClient(app) as client:
         first = client.post("/api/ask", json={"question": "什么时候截止？"}).json()
         assert first["intent"] == "clarify" and 2 <= len(first["clarify"]) <= 3, first
         choice = first["clarify"][0]
         assert set(choice) == {"doc_id", "title"}
-        second = client.post("/api/ask", json={"question": choice["title"], "session_id": first["session_id"]}).json()
+        second = client.post(
+            "/api/ask", json={"question": choice["title"], "session_id": first["session_id"]}
+        ).json()
         assert second["intent"] != "clarify" and second["clarify"] == []
         assert {c["doc_id"] for c in second["citations"]} <= {choice["doc_id"]}, second

@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
+from bot.contract import NoticeOption
 from bot.journal import Journal
 from handlers.telegram import (
     ALLOWED_UPDATES,
@@ -784,3 +785,50 @@ def test_config_from_settings() -> None:
     with pytest.raises(Exception, match="numeric chat id"):
         parse_chat_id("@staff")
     assert BOT_ID  # the fake's bot id is the one the bot learns from getMe
+
+
+class AskingBack:
+    """The real assistant, except that the first question fits two notices and is asked back."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def ask(self, question: str, **kw: Any) -> Any:
+        self.asked.append(question)
+        answer = self.inner.ask(DEADLINE_Q if len(self.asked) > 1 else question, **kw)
+        if len(self.asked) == 1:
+            answer.answer, answer.citations, answer.intent = "您问的是哪一个通知？", [], "clarify"
+            answer.clarify = [
+                NoticeOption("a", "关于<b>奖学金</b>评选的通知"),
+                NoticeOption("b", "关于学生助理招募的通知"),
+            ]
+        return answer
+
+
+def test_choosing_a_notice_with_buttons(
+    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+) -> None:
+    asking = AskingBack(assistant)
+
+    async def scenario() -> None:
+        async with polling(tg, asking, journal, tmp_path):
+            _, since = say(tg, ALICE, "什么时候截止？")
+            answer = await reply(tg, ALICE["id"], since)
+            labels = [b["text"] for b in buttons(answer)]
+            assert labels[:2] == [
+                "关于<b>奖学金</b>评选的通知",
+                "关于学生助理招募的通知",
+            ]  # button text is plain
+            assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(answer))
+            since = press(tg, ALICE, answer["result"], button_data(answer, "关于学生助理招募的通知"))
+            await tg.wait_for("answerCallbackQuery", since=since)
+            chosen = await reply(tg, ALICE["id"], since, where=lambda r: "2023" in sent_html(r))
+            assert asking.asked == ["什么时候截止？", "关于学生助理招募的通知"]  # the title is the next turn
+            assert "2023年10月25日" in visible(chosen)
+            assert_valid_html(tg.calls())
+
+    run(scenario())

@@ -15,7 +15,7 @@ import pytest
 from fastapi.responses import HTMLResponse
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot.contract import Answer, Citation, ContactOut
+from bot.contract import Answer, Citation, ContactOut, NoticeOption
 from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
 from bot.settings import Settings
@@ -392,4 +392,43 @@ def test_markup_in_an_answer_is_shown_as_text(
     page.reload()  # rendered again from localStorage: still text
     expect(page.locator(ANSWER_SELECTOR).first.locator(".ab-text")).to_have_text(f"答案 {XSS}")
     page.wait_for_timeout(300)
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_choosing_a_notice_from_chips(
+    page: Page, server: Server, assistant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    options = [NoticeOption("a", f"关于奖学金评选的通知{XSS}"), NoticeOption("b", "关于学生助理招募的通知")]
+
+    def ask(question: str, *, session_id: str | None = None, today: Any = None) -> Answer:
+        asked.append(question)
+        first = len(asked) == 1
+        return Answer(
+            answer="您问的是哪一个通知？" if first else "报名截止到9月20日。",
+            citations=[]
+            if first
+            else [Citation("b", "关于学生助理招募的通知", "五、选聘流程", "9月20日之前", "chunk")],
+            intent="clarify" if first else "deadline",
+            session_id=session_id or "s" * 32,
+            message_id=("m" if first else "n") * 32,
+            clarify=options if first else [],
+        )
+
+    monkeypatch.setattr(assistant, "ask", ask)
+    page.goto(server.url + "/")
+    open_widget(page)
+    send(page, "什么时候截止？")
+    wait_answers(page, 1)
+    chips = page.locator(".ab-chip")
+    expect(chips).to_have_count(2)
+    expect(chips.first).to_have_text(f"关于奖学金评选的通知{XSS}")  # a title is text, never markup
+    page.reload()  # the choice is still offered after a reload
+    open_widget(page)
+    expect(page.locator(".ab-chip")).to_have_count(2)
+    page.locator(".ab-chip").nth(1).click()
+    wait_answers(page, 2)
+    assert asked == ["什么时候截止？", "关于学生助理招募的通知"]  # the chip sends its title as the next turn
+    expect(page.locator(ANSWER_SELECTOR).nth(1).locator(".ab-text")).to_have_text("报名截止到9月20日。")
+    page.wait_for_timeout(200)
     assert page.evaluate("typeof window.__xss") == "undefined"
