@@ -105,7 +105,8 @@ class AnswerPublic(BaseModel):
     language: str
     degraded: bool
     clarify: list[NoticeOptionPublic] = Field(
-        default_factory=list, description="Notices to choose from; send the chosen title as the next question."
+        default_factory=list,
+        description="Notices to choose from; send the chosen title as the next question.",
     )
 
 

@@ -1057,7 +1057,11 @@ def citation_keyboard(answer_id: str, citations: list[dict[str, Any]]) -> Inline
 def answer_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
     answer_id = str(data["message_id"])
     rows = [
-        [InlineKeyboardButton(_short(option["title"], CHOICE_LABEL_CHARS), callback_data=f"k:{answer_id}:{i}")]
+        [
+            InlineKeyboardButton(
+                _short(option["title"], CHOICE_LABEL_CHARS), callback_data=f"k:{answer_id}:{i}"
+            )
+        ]
         for i, option in enumerate((data.get("clarify") or [])[:MAX_CHOICE_BUTTONS])
     ]
     rows += [list(row) for row in citation_keyboard(answer_id, data.get("citations") or []).inline_keyboard]
