@@ -508,9 +508,9 @@ class Assistant:
         A staff FAQ entry written for the question comes first: staff answered it on purpose.
         """
         if self._faq_answers(u, result):
-            faq = SearchResult([h for h in result.hits if h.entry.kind == "faq"])
+            staff = SearchResult([h for h in result.hits if h.entry.kind == "faq"])
             answered = self._extractive(
-                u, intents, faq, lang, day, content=self._question_words(u), task=None
+                u, intents, staff, lang, day, content=self._question_words(u), task=None
             )
             if answered:
                 return answered
