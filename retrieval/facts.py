@@ -57,7 +57,8 @@ _MATERIALS = re.compile(
     r"材料|資料|申請書|計畫書|申请表|推荐表|登记表|证明|复印件|扫描件|成绩单|简历|证书|身份证|学生证|照片|附件|PDF|pdf|word|Word|电子版|纸质版"
 )
 _MATERIAL_VERB = re.compile(r"提交|提供|上传|携带|附|报送|交|填写|准备|发送")
-_STEPS_SECTION = re.compile(r"流程|程序|步骤|方式|办法|报名|申请|安排")
+_STEPS_SECTION = re.compile(r"流程|程序|步骤|(?:报名|申请|申报|提交|参与|参加|选聘|评选|推荐)(?:方式|办法|流程|程序)|办理")
+_AUDIENCE_SECTION = re.compile(r"对象|条件|范围|资格|要求|對象|條件|資格")
 _MATERIALS_SECTION = re.compile(r"材料|附件")
 
 
@@ -121,9 +122,12 @@ def _sentence_facts(
     for m in phones + emails:
         # Which person a number belongs to is a guess when the sentence names several of each.
         add("contact", m.group(0), m.start(), m.end(), inferred=len(phones) + len(emails) > 1)
+    heading = section.rsplit(" › ", 1)[-1]
     m_aud = _AUDIENCE.search(sentence)
     if m_aud:
         add("audience", sentence, m_aud.start(), len(sentence))
+    elif _AUDIENCE_SECTION.search(heading):
+        add("audience", sentence, 0, len(sentence))
     if (
         re.match(r"^[\u4e00-\u9fff]{0,6}(?:材料|资料|資料|文件)\s*[:：]", sentence)
         or _MATERIALS.search(sentence)
@@ -131,9 +135,7 @@ def _sentence_facts(
         or _MATERIALS_SECTION.search(section.rsplit(" › ", 1)[-1])
     ):
         add("materials", sentence, 0, len(sentence))
-    if _STEPS_SECTION.search(section.rsplit(" › ", 1)[-1]) or re.match(
-        r"^\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])", sentence
-    ):
+    if _STEPS_SECTION.search(heading):
         add("steps", sentence, 0, len(sentence))
     return found
 
