@@ -57,7 +57,7 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
     (
         "date",
         re.compile(
-            r"什么时候|啥时候|几号|哪天|何时|截止|几点|时间|日期|几月|多久|最晚|开始|结束|公示|放假|"
+            r"哪几天|哪几日|哪些天|几号到几号|什么时候|啥时候|几号|哪天|何时|截止|几点|时间|日期|几月|多久|最晚|开始|结束|公示|放假|"
             r"\bwhen\b|deadline|\bdue\b|what time|what date|\bdate\b|how long|\bstart|\bend\b"
         ),
         ("date",),
@@ -249,7 +249,8 @@ def short_piece(text: str, value_at: int, value_to: int, content: set[str], cove
     """Cut a long sentence to the clauses around the value (and the question's words), for a phone screen."""
     if len(text) <= SHORT_ANSWER_CHARS:
         return text
-    bounds = [0] + [m.end() for m in re.finditer(r"[，,；;：:]", text)] + [len(text)]
+    # Clauses end at commas and semicolons, and at a colon that is not inside a time (20：00).
+    bounds = [0] + [m.end() for m in re.finditer(r"[，,；;]|[：:](?!\d)", text)] + [len(text)]
     clauses = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i + 1] > bounds[i]]
     home = next((i for i, (a, b) in enumerate(clauses) if a <= value_at < b), 0)
     lo = hi = home
