@@ -126,7 +126,25 @@ _PROHIBITION = re.compile(
 )
 _PERMISSION = re.compile(r"均可|可以|可申请|可报名|可参加|允许|欢迎|优先|有资格")
 _NUMBER_UNIT = re.compile(
-    r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(%|％|名|人|个|门|项|篇|分|学分|支|队|位|岁|天|次|案|家|份)"
+    r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(%|％|名|人|个|门|项|篇|分|学分|支|队|位|岁|天|次|案|家|份|年级)"
+)
+# Who an applicant says they are, and the words a notice uses for them (general student vocabulary).
+_GRADES = {"大一": "一年级", "大二": "二年级", "大三": "三年级", "大四": "四年级", "研一": "研究生一年级"}
+_GRADE = re.compile("|".join(_GRADES))
+_GROUP = re.compile(
+    r"[一二三四五]年级|本科生|研究生|硕士生|博士生|博士研究生|硕士研究生|新生|毕业生|留学生|教师|职工|校友"
+)
+_GROUP_NAMES = {
+    "本科生": ("本科生", "本科"),
+    "研究生": ("研究生", "硕士", "博士"),
+    "硕士生": ("硕士", "研究生"),
+    "博士生": ("博士", "研究生"),
+    "新生": ("新生", "一年级", "新入学"),
+    "毕业生": ("毕业生", "毕业班", "应届"),
+    "教师": ("教师", "老师", "教职工"),
+}
+_AUDIENCE_WORDS = re.compile(
+    r"面向|对象|凡|均可|可以申请|可申请|可报名|可参加|招募|招聘|参评|参赛|申请人|具有|具备|范围"
 )
 # "Is there a requirement?" answered by "无…门槛", "不限…".
 _NONE_WORDS = re.compile(r"无|没有|不限|不需要|不要求|不设|免费|不收取")
@@ -214,24 +232,41 @@ def rule_sentences(doc: Document, content: set[str], coverage: Coverage) -> list
     return ranked
 
 
+def asker_groups(question: str) -> set[str]:
+    """The groups a question says the asker belongs to: 研究生, 本科生, 一年级 (for 大一) …"""
+    question = _GRADE.sub(lambda m: _GRADES[m.group(0)], question)
+    return {m.group(0) for m in _GROUP.finditer(question)}
+
+
+def _covers_group(sentence: str, group: str) -> bool:
+    return any(name in sentence for name in _GROUP_NAMES.get(group, (group,)))
+
+
 def yes_or_no(sentence: str, question: str, *, lead: str = "") -> bool | None:
     """Decide a yes/no question from the rule sentence: a number against a limit, else its wording.
 
-    `lead` is the sentence that introduces a list item ('出现下列情况之一者，不得参加：').
+    `lead` is the sentence that introduces a list item ('出现下列情况之一者，不得参加：'). A question
+    that names who asks ('研究生能参加吗') against a sentence saying who may: yes when it names them.
     """
+    question = _GRADE.sub(lambda m: _GRADES[m.group(0)], question)
     asked = _NUMBER_UNIT.findall(question)
     if asked:
         for value, unit in asked:
             for m in re.finditer(rf"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*{re.escape(unit)}", sentence):
                 before = sentence[max(0, m.start() - 6) : m.start()]
                 after = sentence[m.end() : m.end() + 4]
+                if unit == "年级" and not (re.match(r"及?以[上下]", after) or _MAX_WORDS.search(before)):
+                    continue  # a grade named, not a bound
                 limit, mine = _number(m.group(1)), _number(value)
                 if _MAX_WORDS.search(before) or re.match(r"以内|以下|之内", after):
                     return mine <= limit
-                if _MIN_WORDS.search(before) or re.match(r"以上|及以上", after):
+                if _MIN_WORDS.search(before) or re.match(r"及?以上", after):
                     return mine >= limit
     if _ASKS_IF_ANY.search(question) and _NONE_WORDS.search(sentence):
         return False
+    groups = asker_groups(question)
+    if groups and _AUDIENCE_WORDS.search(lead + sentence) and not _PROHIBITION.search(sentence):
+        return all(_covers_group(sentence, g) for g in groups)
     if _PROHIBITION.search(sentence) or (lead and _PROHIBITION.search(lead)):
         return False
     if _PERMISSION.search(sentence) or (lead and _PERMISSION.search(lead)):

@@ -21,6 +21,7 @@ from bot.fact_answers import (
     Coverage,
     FactPick,
     asked_kinds,
+    asker_groups,
     pick_facts,
     rule_sentences,
     short_piece,
@@ -269,16 +270,20 @@ class ProseAnswerer:
     def _yes_no(
         self, doc: Document, question: str, content: set[str], lang: str, coverage: Coverage
     ) -> ProseDraft | None:
-        ranked = rule_sentences(doc, content, coverage)
-        if not ranked:
-            return None
-        _score, start, end = ranked[0]
-        sentence = doc.text[start:end]
-        lead_span = _list_lead(doc, start)
-        lead = doc.text[lead_span[0] : lead_span[1]] if lead_span else ""
-        verdict = yes_or_no(sentence, question, lead=lead)
+        spans = [(start, end) for _score, start, end in rule_sentences(doc, content, coverage)]
+        if not spans and asker_groups(question):
+            # '大一新生能评吗': who may apply is what decides, wherever the notice says it.
+            spans = [(f.start, f.end) for f in doc.facts if f.kind == "audience"]
+        verdict, start, end, lead_span, lead = None, 0, 0, None, ""
+        for start, end in spans[:4]:
+            lead_span = _list_lead(doc, start)
+            lead = doc.text[lead_span[0] : lead_span[1]] if lead_span else ""
+            verdict = yes_or_no(doc.text[start:end], question, lead=lead)
+            if verdict is not None:
+                break
         if verdict is None:
             return None
+        sentence = doc.text[start:end]
         piece = short_piece(sentence, 0, 0, content, self.coverage)
         if lead:
             piece = f"{short_piece(lead, 0, 0, set(), self.coverage)}{_item(piece)}"
