@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import date
 
 from bot.clock import Clock
@@ -210,6 +211,8 @@ class Assistant:
         """Re-read the documents after an ingest or a new FAQ entry."""
         documents = self.index.store.documents()
         self.view = KnowledgeView.build(documents)
+        # Titles embedded on the first English question after a change (cached on disk by content).
+        self._title_vectors: tuple[list[str], Any] | None = None
         self.notices = NoticeResolver(documents, vocabulary=self.index.searcher._idf.keys())
 
     # -- the one public entry point -------------------------------------------------------------
@@ -285,6 +288,7 @@ class Assistant:
             elliptical=len(own_words - PREDICATE_WORDS) <= 1,
             words=own_words,
             english=u.language == "en",
+            by_meaning=self._titles_by_meaning(u.question) if u.language == "en" else None,
         )
         if task and self.view.record_for(task):
             resolution = Resolution(self.view.record_for(task).doc_id, named=True)  # type: ignore[union-attr]
@@ -527,6 +531,17 @@ class Assistant:
         if prose is None:
             prose = self.prose.silent(doc, lang)
         return _draft_of(prose)
+
+    def _titles_by_meaning(self, question: str) -> dict[str, float]:
+        """Cosine of the question and every notice title (English questions name notices in English)."""
+        if len(self.notices) < 2:
+            return {}
+        if self._title_vectors is None:
+            titles = self.notices.titles
+            self._title_vectors = (list(titles), self.index.embedder.embed_passages(list(titles.values())))
+        ids, vectors = self._title_vectors
+        query = self.index.embedder.embed_queries([question])[0]
+        return dict(zip(ids, (vectors @ query).tolist(), strict=True))
 
     def _beyond_notices(self, words: set[str]) -> bool:
         """Tell whether a question is about something no notice speaks of: most of its words are

@@ -152,6 +152,7 @@ class NoticeResolver:
         elliptical: bool = False,
         words: set[str] | None = None,
         english: bool = False,
+        by_meaning: dict[str, float] | None = None,
     ) -> Resolution:
         """Pick the notice for a question from its words, the hits, and the conversation's notice.
 
@@ -160,7 +161,7 @@ class NoticeResolver:
         """
         if len(self.titles) == 1:
             return Resolution(next(iter(self.titles)))
-        votes = self.votes(text, result, words or set(), english=english)
+        votes = self.votes(text, result, words or set(), english=english, by_meaning=by_meaning)
         named = self.named(text, words)
         best = votes[0].score if votes else 0.0
         named_score = next((v.score for v in votes if v.doc_id == named), 0.0)
@@ -180,14 +181,28 @@ class NoticeResolver:
         return Resolution(votes[0].doc_id, candidates=votes)
 
     def votes(
-        self, text: str, result: SearchResult, words: set[str], *, english: bool = False
+        self,
+        text: str,
+        result: SearchResult,
+        words: set[str],
+        *,
+        english: bool = False,
+        by_meaning: dict[str, float] | None = None,
     ) -> list[NoticeChoice]:
         """Notices ranked by the share of the question's words they hold (title words twice), then
         by the passages found for it and the title bigrams it shares.
 
-        An English question's words are translations, so its passages (found by meaning) weigh most.
+        An English question's words are translations, so its passages and the titles closest in
+        meaning (`by_meaning`: doc id -> cosine of the question and the title) weigh most.
         """
         scores = {d: v * (0.3 if english else 1.0) for d, v in self._word_shares(words).items()}
+        if by_meaning:
+            # Cosines bunch together: what counts is how far a title stands above the others.
+            values = sorted(by_meaning.values())
+            mid, top = values[len(values) // 2], values[-1]
+            for doc_id, cos in by_meaning.items():
+                if top > mid and cos > mid:
+                    scores[doc_id] = scores.get(doc_id, 0.0) + ((cos - mid) / (top - mid)) ** 2
         hits: dict[str, float] = {}
         for rank, hit in enumerate(result.hits[:8]):
             if hit.entry.kind != "faq" and hit.entry.doc_id in self.titles:
