@@ -13,8 +13,8 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import date
+from typing import Any
 
 from bot.clock import Clock
 from bot.compose import (
