@@ -162,8 +162,9 @@ def asked_kinds(normalized: str) -> tuple[str, list[str]]:
     """Return what a question asks ('date', 'place', …) and the fact kinds that answer it, or ('', [])."""
     best: tuple[int, str, tuple[str, ...]] | None = None
     for rank, (name, pattern, kinds) in enumerate(ASKED):
-        m = pattern.search(normalized)
-        if m:
+        matches = list(pattern.finditer(normalized))
+        if matches:
+            m = matches[-1]
             # The cue nearest the end of a question is usually what it asks ('报名截止后在哪查结果');
             # the bare number cue only when nothing else is asked.
             weak = 100 if rank == len(ASKED) - 1 else 0

@@ -114,7 +114,8 @@ class ProseAnswerer:
         content, unknown = self._discriminating(doc, content, kinds)
         # A yes/no question's unknown words describe the asker ('大一新生'), not a missing subject.
         # An English question's words are translations: one the notice lacks says little.
-        if unknown and not content and not yes_no and lang != "en":
+        # Whom to contact is answered by the notice's contact whatever the question calls the topic.
+        if unknown and not content and not yes_no and lang != "en" and asked != "contact":
             return self.silent(doc, lang)  # it asks about something the notice never mentions
         coverage = self._weighted(doc, content)
         if (yes_no and STILL_OPEN.search(question)) or CLOSED_YET.search(question):
