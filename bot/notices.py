@@ -36,6 +36,7 @@ class NoticeChoice:
     doc_id: str
     title: str
     score: float
+    words: float = 0.0  # the share of the question's words the notice holds
 
 
 @dataclass
@@ -171,7 +172,7 @@ class NoticeResolver:
             return Resolution(current)
         if not votes:
             return Resolution(current if current in self.titles else None)
-        if current not in self.titles and len(votes) > 1 and not self._word_shares(words or set()):
+        if current not in self.titles and len(votes) > 1 and not any(v.words for v in votes):
             # None of the question's words narrows the notices down ('什么时候截止？' to start with).
             return Resolution(votes[0].doc_id, candidates=votes[:MAX_CHOICES], ambiguous=True)
         if current in self.titles:
@@ -195,7 +196,8 @@ class NoticeResolver:
         An English question's words are translations, so its passages and the titles closest in
         meaning (`by_meaning`: doc id -> cosine of the question and the title) weigh most.
         """
-        scores = {d: v * (0.3 if english else 1.0) for d, v in self._word_shares(words).items()}
+        shares = self._word_shares(words)
+        scores = {d: v * (0.3 if english else 1.0) for d, v in shares.items()}
         if by_meaning:
             # Cosines bunch together: what counts is how far a title stands above the others.
             values = sorted(by_meaning.values())
@@ -215,7 +217,7 @@ class NoticeResolver:
             doc_id = self._doc_of_name[name]
             scores[doc_id] = scores.get(doc_id, 0.0) + 0.05 * min(evidence / unit, 3.0)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        return [NoticeChoice(d, self.titles[d], round(s, 3)) for d, s in ranked]
+        return [NoticeChoice(d, self.titles[d], round(s, 3), round(shares.get(d, 0.0), 3)) for d, s in ranked]
 
     def _word_shares(self, words: set[str]) -> dict[str, float]:
         """Each notice's idf-weighted share of the question's words (title words, and shortenings
