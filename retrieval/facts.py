@@ -15,6 +15,7 @@ from typing import Any
 from retrieval.chunking import split_sentences
 from retrieval.entities import EMAIL, PHONE, URL, find_dates
 from retrieval.model import Document, Fact
+from retrieval.normalize import to_simplified
 
 # Kinds of fact, as the assistant asks for them.
 FACT_KINDS = ("date", "place", "url", "system", "money", "limit", "contact", "audience", "materials", "steps")
@@ -34,7 +35,7 @@ _SYSTEM = re.compile(
     r"[“\"「《]?(?P<v>[\u4e00-\u9fffA-Za-z0-9\-—·]{2,30}?(?:系统|平台|网站|官网|小程序|公众号|门户|办事大厅|网上报名|问卷|表单))[”\"」》]?"
 )
 _MONEY = re.compile(
-    r"(?:人民币)?\d[\d,，.]*\s*(?:万元|元|万|亿元|块)(?:\s*/\s*(?:人|小时|月|年|次|天|项|队|篇|门))?"
+    r"(?:人民币|新台币)?\d[\d,，.]*\s*(?:万元|元|万|亿元|块)(?:\s*/\s*(?:人|小时|月|年|次|天|项|队|篇|门))?"
     r"|[一二三四五六七八九十百千两]+(?:万元|千元|百元|元)"
 )
 _UNITS = r"(?:%|％|名|人|个|個|项|項|门|門|篇|次|页|頁|字|分|学分|學分|支|队|隊|位|所|家|件|本|份|周|週|小时|小時|天|年|岁|歲|封|案|式|班|期)"
@@ -82,12 +83,21 @@ def extract_facts(doc: Document, *, default_year: int | None = None) -> list[Fac
 
 
 def _sentence_facts(
-    sentence: str, start: int, end: int, section: str, default_year: int | None
+    original: str, start: int, end: int, section: str, default_year: int | None
 ) -> list[Fact]:
+    # The patterns are written in Simplified Chinese; a Traditional sentence is read through its
+    # Simplified twin (the same length, character for character), and values are cut from the original.
+    probe = to_simplified(original)
+    sentence = probe if len(probe) == len(original) else original
+    heading_probe = to_simplified(section)
     found: list[Fact] = []
 
     def add(kind: str, value: Any, at: int, to: int, inferred: bool = False) -> None:
-        found.append(Fact(kind, sentence, value, section, start, end, start + at, start + to, inferred))
+        if isinstance(value, str) and to - at == len(value):
+            value = original[at:to]
+        elif isinstance(value, str) and value == sentence:
+            value = original
+        found.append(Fact(kind, original, value, section, start, end, start + at, start + to, inferred))
 
     dates = find_dates(sentence, default_year=default_year)
     # A date alone on its line is the notice's own date (a signature), not an event it announces.
@@ -111,18 +121,18 @@ def _sentence_facts(
     for value, at, to in places:
         if not any(a <= at < b for a, b in seen):
             seen.add((at, to))
-            add("place", value.strip(), at, to)
+            add("place", value, at, to)
     for m in _MONEY.finditer(sentence):
-        add("money", m.group(0).strip(), m.start(), m.end())
+        add("money", m.group(0), m.start(), m.end())
     for m in _LIMIT.finditer(sentence):
         if not re.fullmatch(r"\s*\d{4}\s*年?", m.group(0)):
-            add("limit", m.group(0).strip(), m.start(), m.end())
+            add("limit", m.group(0), m.start(), m.end())
     phones = list(PHONE.finditer(sentence))
     emails = list(EMAIL.finditer(sentence))
     for m in phones + emails:
         # Which person a number belongs to is a guess when the sentence names several of each.
         add("contact", m.group(0), m.start(), m.end(), inferred=len(phones) + len(emails) > 1)
-    heading = section.rsplit(" › ", 1)[-1]
+    heading = heading_probe.rsplit(" › ", 1)[-1]
     m_aud = _AUDIENCE.search(sentence)
     if m_aud:
         add("audience", sentence, m_aud.start(), len(sentence))
@@ -131,8 +141,8 @@ def _sentence_facts(
     if (
         re.match(r"^[\u4e00-\u9fff]{0,6}(?:材料|资料|資料|文件)\s*[:：]", sentence)
         or _MATERIALS.search(sentence)
-        and (_MATERIAL_VERB.search(sentence) or _MATERIALS_SECTION.search(section))
-        or _MATERIALS_SECTION.search(section.rsplit(" › ", 1)[-1])
+        and (_MATERIAL_VERB.search(sentence) or _MATERIALS_SECTION.search(heading_probe))
+        or _MATERIALS_SECTION.search(heading)
     ):
         add("materials", sentence, 0, len(sentence))
     if _STEPS_SECTION.search(heading):
