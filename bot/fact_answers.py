@@ -57,8 +57,8 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
     (
         "date",
         re.compile(
-            r"哪几天|哪几日|哪些天|几号到几号|什么时候|啥时候|几号|哪天|何时|截止|几点|时间|日期|几月|多久|最晚|开始|结束|公示|放假|"
-            r"\bwhen\b|deadline|\bdue\b|what time|what date|\bdate\b|how long|\bstart|\bend\b"
+            r"哪几天|哪几日|哪些天|几号到几号|什么时候|啥时候|几号|哪天|何时|截止|几点|时间|日期|几月|最晚|开始|结束|公示|放假|"
+            r"\bwhen\b|deadline|\bdue\b|what time|what date|\bdate\b|\bstart|\bend\b"
         ),
         ("date",),
     ),
@@ -66,7 +66,7 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
         "limit",
         re.compile(
             r"多少(?:人|名|个|门|项|篇|分|学分|天|支|队)|几(?:个|名|人|门|项|篇|支|队|天|次)|名额|比例|上限|下限|"
-            r"不超过|最多|至少|分数线|绩点|排名|前百分之|几封|几份|几年|几家|几案|多久|多长时间|"
+            r"不超过|最多|至少|分数线|绩点|排名|前百分之|几封|几份|几年|几家|几案|多久|多长时间|how long|"
             r"\bhow many\b|quota|\blimit|maximum|minimum|percent"
         ),
         ("limit", "money"),

@@ -58,6 +58,7 @@ _MATERIALS = re.compile(
     r"材料|資料|申請書|計畫書|申请表|推荐表|登记表|证明|复印件|扫描件|成绩单|简历|证书|身份证|学生证|照片|附件|PDF|pdf|word|Word|电子版|纸质版"
 )
 _MATERIAL_VERB = re.compile(r"提交|提供|上传|携带|附|报送|交|填写|准备|发送")
+_METADATA_LINE = re.compile(r"^\s*(?:发文字号|发布机关|发文机关|发文日期|发布日期|发布时间|来源|作者|浏览次数|点击)\s*[:：]")
 _STEPS_SECTION = re.compile(r"流程|程序|步骤|(?:报名|申请|申报|提交|参与|参加|选聘|评选|推荐)(?:方式|办法|流程|程序)|办理")
 _AUDIENCE_SECTION = re.compile(r"对象|条件|范围|资格|要求|對象|條件|資格")
 _MATERIALS_SECTION = re.compile(r"材料|附件")
@@ -100,6 +101,11 @@ def _sentence_facts(
         found.append(Fact(kind, original, value, section, start, end, start + at, start + to, inferred))
 
     dates = find_dates(sentence, default_year=default_year)
+    if _METADATA_LINE.match(sentence):
+        # A page's own data (发文字号, 发布日期 …): its date, and nothing an applicant asks about.
+        for entity in dates[:1]:
+            add("date", {"kind": entity.kind, **entity.value}, entity.start, entity.end)
+        return found
     # A date alone on its line is the notice's own date (a signature), not an event it announces.
     alone = len(dates) == 1 and len(sentence.strip()) <= len(dates[0].text) + 2
     for entity in [] if alone else dates:
