@@ -24,6 +24,7 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
         "contact",
         re.compile(
             r"联系人|联系方式|联系电话|电话|邮箱|找谁|问谁|咨询谁|找哪个老师|联系谁|打给谁|打谁|洽询|联络|联路|信箱|"
+            r"咨询(?=电|方式|热线|$|[?？])|qq群|微信群|群号|"
             r"\bcontact|\bphone|e-?mail|\bwho should i (?:ask|call)|\bwhom\b"
         ),
         ("contact",),

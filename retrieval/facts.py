@@ -58,8 +58,16 @@ _MATERIALS = re.compile(
     r"材料|資料|申請書|計畫書|申请表|推荐表|登记表|证明|复印件|扫描件|成绩单|简历|证书|身份证|学生证|照片|附件|PDF|pdf|word|Word|电子版|纸质版"
 )
 _MATERIAL_VERB = re.compile(r"提交|提供|上传|携带|附|报送|交|填写|准备|发送")
-_METADATA_LINE = re.compile(r"^\s*(?:发文字号|发布机关|发文机关|发文日期|发布日期|发布时间|来源|作者|浏览次数|点击)\s*[:：]")
-_STEPS_SECTION = re.compile(r"流程|程序|步骤|(?:报名|申请|申报|提交|参与|参加|选聘|评选|推荐)(?:方式|办法|流程|程序)|办理")
+_LABELLED_NUMBER = re.compile(
+    r"(?:电话|热线|手机|联系方式|咨询电话|qq群号?|QQ群号?|QQ|微信群号?|群号)\s*[:：]?\s*(?P<n>\d{5,12})(?![\d\-])"
+)
+_PLACE_EVENT = re.compile(r"(?:在|于)(?P<v>[\u4e00-\u9fff]{2,12}?)(?:举办|举行|召开|进行|开展)")
+_METADATA_LINE = re.compile(
+    r"^\s*(?:发文字号|发布机关|发文机关|发文日期|发布日期|发布时间|来源|作者|浏览次数|点击)\s*[:：]"
+)
+_STEPS_SECTION = re.compile(
+    r"流程|程序|步骤|(?:报名|申请|申报|提交|参与|参加|选聘|评选|推荐)(?:方式|办法|流程|程序)|办理"
+)
 _AUDIENCE_SECTION = re.compile(r"对象|条件|范围|资格|要求|對象|條件|資格")
 _MATERIALS_SECTION = re.compile(r"材料|附件")
 
@@ -120,6 +128,11 @@ def _sentence_facts(
     places = [(m.group(0), m.start(), m.end()) for m in _ADDRESS.finditer(sentence)]
     places += [(m["v"], m.start("v"), m.end("v")) for m in _PLACE_LABEL.finditer(sentence)]
     places += [(m["v"], m.start("v"), m.end("v")) for m in _PLACE_VERB.finditer(sentence)]
+    places += [
+        (m["v"], m.start("v"), m.end("v"))
+        for m in _PLACE_EVENT.finditer(sentence)
+        if not re.search(r"[年月日时期间周]", m["v"])  # 于5月20日举行 is a date, not a place
+    ]
     for m in _ROOM.finditer(sentence):
         if not PHONE.search(sentence[max(0, m.start() - 4) : m.end() + 4]):
             places.append((m.group(0), m.start(), m.end()))
@@ -134,10 +147,18 @@ def _sentence_facts(
         if not re.fullmatch(r"\s*\d{4}\s*年?", m.group(0)):
             add("limit", m.group(0), m.start(), m.end())
     phones = list(PHONE.finditer(sentence))
+    # A local number without its area code counts where a label says it is a phone (电话：87228331);
+    # a QQ or WeChat group number is how many notices are contacted.
+    phones += [
+        m
+        for m in _LABELLED_NUMBER.finditer(sentence)
+        if not any(p.start() <= m.start() < p.end() for p in phones)
+    ]
     emails = list(EMAIL.finditer(sentence))
     for m in phones + emails:
         # Which person a number belongs to is a guess when the sentence names several of each.
-        add("contact", m.group(0), m.start(), m.end(), inferred=len(phones) + len(emails) > 1)
+        at, to = (m.start("n"), m.end("n")) if "n" in m.re.groupindex else (m.start(), m.end())
+        add("contact", sentence[at:to], at, to, inferred=len(phones) + len(emails) > 1)
     heading = heading_probe.rsplit(" › ", 1)[-1]
     m_aud = _AUDIENCE.search(sentence)
     if m_aud:
