@@ -30,7 +30,7 @@ from bot.compose import (
 from bot.contract import Answer, Citation, ContactOut, NoticeOption
 from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
-from bot.fact_answers import ASKED, PREDICATE_WORDS, PREDICATES
+from bot.fact_answers import ASKED, PREDICATE_WORDS, PREDICATES, asked_kinds
 from bot.knowledge import KnowledgeView
 from bot.notices import NoticeResolver, Resolution
 from bot.prose import ProseAnswerer, ProseDraft
@@ -324,6 +324,7 @@ class Assistant:
             answer.clarify = [NoticeOption(c.doc_id, c.title) for c in resolution.candidates]
             answer.intent = "clarify"
         context.doc_id = None if draft.clarify else resolution.doc_id
+        context.asked = asked_kinds(u.normalized)[0] or context.asked
         if task is None and len(draft.tasks) == 1:
             task = draft.tasks[0]  # a list of one names the task the next question is about
         context.task = task or (context.task if follow_up else None)
@@ -413,6 +414,7 @@ class Assistant:
         day: date,
         carried_content: set[str] | None = None,
         resolution: Resolution | None = None,
+        asked_before: str | None = None,
     ) -> Draft:
         lang = "en" if u.language == "en" else "zh"
         record = self.view.record_for(task) if task else None
@@ -426,7 +428,7 @@ class Assistant:
         if "human" in intents:
             return self._escalate("human", record, result, lang, lead=phrase("human", lang))
         if record is None and doc is not None and not doc.records:
-            return self._from_prose(u, intents, doc, result, lang, day)
+            return self._from_prose(u, intents, doc, result, lang, day, asked_before)
         if "money" in intents and not self._states_money(result) and not self._faq_answers(u, result):
             return self._escalate("not_stated", record, result, lang)
         if intents[:1] == ["doc_facts"]:
@@ -505,7 +507,14 @@ class Assistant:
         return draft
 
     def _from_prose(
-        self, u: Understanding, intents: list[str], doc: Document, result: SearchResult, lang: str, day: date
+        self,
+        u: Understanding,
+        intents: list[str],
+        doc: Document,
+        result: SearchResult,
+        lang: str,
+        day: date,
+        asked_before: str | None = None,
     ) -> Draft:
         """Answer from a notice without table records: a typed fact, the best sentence, or its silence.
 
@@ -519,7 +528,7 @@ class Assistant:
             if answered:
                 return answered
         content = self.prose.beyond_title(self._question_words(u), doc)
-        prose = self.prose.answer(doc, u.normalized, content, u.yes_no, lang, day)
+        prose = self.prose.answer(doc, u.normalized, content, u.yes_no, lang, day, asked_before=asked_before)
         if prose is None and content:
             # Second stage: the passages of the resolved notice itself, not those that won overall.
             scoped = self.index.searcher.search(u.question, k=8, filters=SearchFilter(doc_ids={doc.doc_id}))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from retrieval.chunking import split_sentences
-from retrieval.entities import chinese_number
+from retrieval.entities import chinese_number, find_dates
 from retrieval.model import Document, Fact
 from retrieval.normalize import normalize_for_search
 
@@ -177,6 +177,11 @@ def asked_kinds(normalized: str) -> tuple[str, list[str]]:
     return best[1], list(best[2])
 
 
+def kinds_of(asked: str) -> list[str]:
+    """The fact kinds that answer a kind of question ('date' -> ['date'])."""
+    return next((list(kinds) for name, _pattern, kinds in ASKED if name == asked), [])
+
+
 @dataclass
 class FactPick:
     """A fact chosen for a question, with how well its sentence fits."""
@@ -195,6 +200,8 @@ def pick_facts(
 ) -> list[FactPick]:
     """Rank the document's facts of the asked kinds by how well their sentence holds the question's words."""
     wants_deadline = _DEADLINE_WORDS.search(question) is not None
+    # A day the question names ('那10月10号要上课吗') points at the sentence about that day.
+    named_days = {_month_day(e.value) for e in find_dates(question, default_year=2000) if e.kind == "date"}
     picks: dict[tuple[int, int], FactPick] = {}
     for order, fact in enumerate(doc.facts):
         if fact.kind not in kinds:
@@ -207,6 +214,8 @@ def pick_facts(
         score = cover + 0.4 * context - 0.1 * kinds.index(fact.kind) - 0.0005 * order
         if fact.kind == "date" and wants_deadline and _DEADLINE_SENTENCE.search(fact.text):
             score += 0.3
+        if named_days and fact.kind == "date" and _month_day(fact.value) in named_days:
+            score += 0.6
         if fact.kind == "date" and _PUBLISHED_LINE.search(normalize_for_search(fact.text)):
             score += 0.3 if _ASKS_PUBLISHED.search(question) else -0.4
         if fact.kind == "contact":
@@ -219,6 +228,10 @@ def pick_facts(
         if key not in picks or picks[key].score < score:
             picks[key] = FactPick(fact, score, max(cover, context))
     return sorted(picks.values(), key=lambda p: -p.score)
+
+
+def _month_day(value: dict[str, object]) -> str:
+    return str(value.get("date") or value.get("start") or "")[5:]
 
 
 def rule_sentences(doc: Document, content: set[str], coverage: Coverage) -> list[tuple[float, int, int]]:

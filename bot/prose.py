@@ -22,6 +22,7 @@ from bot.fact_answers import (
     FactPick,
     asked_kinds,
     asker_groups,
+    kinds_of,
     pick_facts,
     rule_sentences,
     short_piece,
@@ -104,13 +105,23 @@ class ProseAnswerer:
         return cached[1], cached[2]
 
     def answer(
-        self, doc: Document, question: str, content: set[str], yes_no: bool, lang: str, day: date
+        self,
+        doc: Document,
+        question: str,
+        content: set[str],
+        yes_no: bool,
+        lang: str,
+        day: date,
+        *,
+        asked_before: str | None = None,
     ) -> ProseDraft | None:  # noqa: PLR0911 - one return per kind of answer
         """Answer from the notice's facts, or None when the question asks for no kind of fact.
 
         `content` holds the question's own words beyond the notice's name (see `beyond_title`).
         """
         asked, kinds = asked_kinds(question)
+        if not asked and asked_before and not yes_no:
+            asked, kinds = asked_before, kinds_of(asked_before)  # '研究生呢？' asks the last question again
         content, unknown = self._discriminating(doc, content, kinds)
         # A yes/no question's unknown words describe the asker ('大一新生'), not a missing subject.
         # An English question's words are translations: one the notice lacks says little.

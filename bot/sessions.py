@@ -18,6 +18,7 @@ class SessionContext:
     doc_id: str | None = None  # the notice the conversation is about
     choices: list[str] = field(default_factory=list)  # notices offered to choose from (doc ids)
     pending: str | None = None  # the question waiting for that choice
+    asked: str | None = None  # what the last question asked for (date, place …), for "研究生呢？"
     intents: list[str] = field(default_factory=list)
     applicant: str | None = None
     applicant_aliases: list[str] = field(default_factory=list)
