@@ -111,6 +111,15 @@ KIND_NOUNS = re.compile(
     r"教室|房间|地方|位置|证件|东西|资料|文件|人数|名额|费用|时间|日期|电话|号码|邮箱|网址|链接|网站|系统|平台|"
     r"要求|条件|问题|情况|具体|安排|方式|流程|一个|一个月|每个|包括"
 )
+_UNIT_GROUPS = {
+    "人": ("人", "名", "位"),
+    "名": ("人", "名", "位"),
+    "位": ("人", "名", "位"),
+    "天": ("天", "日"),
+    "日": ("天", "日"),
+    "个": ("个", "名", "人", "项", "家"),
+}
+_PLACE_LABELLED = re.compile(r"地点|地址|地點|场地|会场|举办地")
 _DEADLINE_WORDS = re.compile(
     r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|deadline|\bdue\b|\bclose|来得及|还能"
 )
@@ -202,6 +211,7 @@ def pick_facts(
     wants_deadline = _DEADLINE_WORDS.search(question) is not None
     # A day the question names ('那10月10号要上课吗') points at the sentence about that day.
     named_days = {_month_day(e.value) for e in find_dates(question, default_year=2000) if e.kind == "date"}
+    units = _asked_units(question)
     picks: dict[tuple[int, int], FactPick] = {}
     for order, fact in enumerate(doc.facts):
         if fact.kind not in kinds:
@@ -216,6 +226,10 @@ def pick_facts(
             score += 0.3
         if named_days and fact.kind == "date" and _month_day(fact.value) in named_days:
             score += 0.6
+        if units and fact.kind == "limit" and normalize_for_search(str(fact.value)).endswith(units):
+            score += 0.4  # '招多少人' is answered by a number of people, not of days
+        if fact.kind == "place" and _PLACE_LABELLED.search(fact.text):
+            score += 0.2
         if fact.kind == "date" and _PUBLISHED_LINE.search(normalize_for_search(fact.text)):
             score += 0.3 if _ASKS_PUBLISHED.search(question) else -0.4
         if fact.kind == "contact":
@@ -228,6 +242,19 @@ def pick_facts(
         if key not in picks or picks[key].score < score:
             picks[key] = FactPick(fact, score, max(cover, context))
     return sorted(picks.values(), key=lambda p: -p.score)
+
+
+def _asked_units(question: str) -> tuple[str, ...]:
+    """The units a 'how many' question counts in: 多少人 -> (人, 名, 位), 比例 -> (%,)."""
+    if re.search(r"比例|百分之|percent", question):
+        return ("%", "％")
+    m = re.search(
+        r"(?:多少|几)\s*(个月|个|名|人|位|天|日|家|份|门|项|篇|分|次|年|周|队|支|案|封|小时)", question
+    )
+    if not m:
+        return ()
+    unit = m.group(1)
+    return _UNIT_GROUPS.get(unit, (unit,))
 
 
 def _month_day(value: dict[str, object]) -> str:
