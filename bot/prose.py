@@ -311,7 +311,20 @@ class ProseAnswerer:
         return ProseDraft([line], [*citations, self.cite(doc, start, end)], [], 0.8)
 
     def _listing(self, doc: Document, picks: list[FactPick], lang: str) -> ProseDraft:
-        """Materials, steps or conditions: the items of the best section, in the notice's order."""
+        """Materials, steps or conditions: the items of the best section, in the notice's order.
+
+        A sentence that introduces a list ('…须提交以下材料：') is answered with the items under it.
+        """
+        best = picks[0].fact
+        if best.text.rstrip().endswith(("：", ":")):
+            items = _items_after(doc, best.end)
+            if items:
+                lines = [short_piece(best.text, 0, 0, set(), self.coverage)]
+                lines += [f"{i}. {_item(doc.text[a:b])}" for i, (a, b) in enumerate(items, start=1)]
+                citations = [self.cite(doc, best.start, best.end), *(self.cite(doc, a, b) for a, b in items)]
+                if lang == "en":
+                    lines.insert(0, "The notice says:")
+                return ProseDraft(lines, citations, [], _confidence(picks[0]))
         section = picks[0].fact.section
         chosen = sorted(
             {p.fact.start: p.fact for p in picks if p.fact.section == section}.values(), key=lambda f: f.start
@@ -404,6 +417,25 @@ def _names_a_thing(word: str) -> bool:
         return True
     tags = [flag for _w, flag in pseg.lcut(word)]
     return len(tags) == 1 and (tags[0].startswith("n") or tags[0] == "vn")
+
+
+_ITEM_MARK = re.compile(r"\s*(?:\d{1,2}\s*[.．、)）]|[（(]\d{1,2}[）)]|[①-⑩]|[a-zA-Z][.)）])")
+
+
+def _items_after(doc: Document, offset: int) -> list[tuple[int, int]]:
+    """The numbered items that follow a list's lead sentence (up to LIST_ITEMS)."""
+    items: list[tuple[int, int]] = []
+    for start, end in split_sentences(doc.text[offset : offset + 3000], offset):
+        text = doc.text[start:end]
+        if _ITEM_MARK.match(text):
+            items.append((start, end))
+        elif items:
+            break  # the list has ended
+        else:
+            return []  # the lead is not followed by a list
+        if len(items) >= LIST_ITEMS:
+            break
+    return items
 
 
 def _list_lead(doc: Document, start: int) -> tuple[int, int] | None:
