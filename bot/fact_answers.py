@@ -33,7 +33,7 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
         "money",
         re.compile(
             r"多少钱|费用|收费|缴费|金额|奖金|报酬|工资|薪酬|薪资|时薪|补助多少|补贴多少|资助多少|奖励多少|多少元|几块|"
-            r"领多少|拿多少|给多少|补多少|发多少|多少万|审查费|报名费|"
+            r"领多少|拿多少|给多少|补多少|发多少|多少万|审查费|报名费|补贴|津贴|工资|报酬|薪酬|"
             r"\bhow much\b|\bfee|\bcost|\bpay\b|\bpaid\b|salary|stipend|\bamount|\bwage"
         ),
         ("money",),
@@ -231,7 +231,9 @@ def pick_facts(
         if fact.kind == "place" and _PLACE_LABELLED.search(fact.text):
             score += 0.2
         if fact.kind == "date" and _PUBLISHED_LINE.search(normalize_for_search(fact.text)):
-            score += 0.3 if _ASKS_PUBLISHED.search(question) else -0.4
+            if not _ASKS_PUBLISHED.search(question):
+                continue  # the page's own date answers no question but 'when was it published'
+            score += 0.3
         if fact.kind == "contact":
             if not content:
                 score += 0.001 * order  # with nothing else to go on, the notice's closing contact lines

@@ -148,7 +148,9 @@ class ProseAnswerer:
                 doc, kinds, set(), question, coverage
             )  # the notice's contact answers for all of it
         if not picks:
-            return None
+            # A date, place, amount, number or link the notice does not state is not in its other
+            # sentences either; what is asked in words (how, who, materials) may still be.
+            return self.silent(doc, lang) if asked in _STATED_KINDS else None
         if asked in ("materials", "steps") or (asked == "audience" and len(picks) > 1):
             return self._listing(doc, picks, lang)
         if asked == "contact":
@@ -419,6 +421,7 @@ def _names_a_thing(word: str) -> bool:
     return len(tags) == 1 and (tags[0].startswith("n") or tags[0] == "vn")
 
 
+_STATED_KINDS = frozenset(["date", "place", "money", "limit", "link", "system"])
 _ITEM_MARK = re.compile(r"\s*(?:\d{1,2}\s*[.．、)）]|[（(]\d{1,2}[）)]|[①-⑩]|[a-zA-Z][.)）])")
 
 
