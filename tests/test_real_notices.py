@@ -39,9 +39,9 @@ def test_gazette_questions_are_answered_from_the_right_notice(assistant: Assista
     assert len(cases) >= 60 and len(GAZETTE) >= 8
     report = run_answer_eval(assistant, cases)
     assert report["citation_validity"] == 1.0
-    # Measured 0.514 (bench/real_eval.py and docs/benchmarks.md have the side-by-side numbers); a
-    # plain LangChain top passage gets 0.29 of these. The floor catches a regression, not a goal.
-    assert report["accuracy"] >= 0.48, report["failures"]
+    # Measured 0.614 (bench/real_eval.py and docs/benchmarks.md have the side-by-side numbers on all
+    # the real sets). The floor catches a regression, not a goal.
+    assert report["accuracy"] >= 0.58, report["failures"]
 
 
 def test_contacts_come_only_from_the_notice_answered(assistant: Assistant) -> None:
@@ -62,7 +62,7 @@ def test_contacts_come_only_from_the_notice_answered(assistant: Assistant) -> No
 
 def test_the_seed_still_answers_among_many_notices(assistant: Assistant) -> None:
     report = run_answer_eval(assistant, load_jsonl(DATA / "eval_dev.jsonl"))
-    # 0.986 alone; 0.903 among 13 notices, where '有没有联系邮箱' rightly asks which notice is meant.
+    # 0.986 alone; 0.897 among 13 notices, where '有没有联系邮箱' rightly asks which notice is meant.
     assert report["accuracy"] >= 0.88, [f["id"] for f in report["failures"]]
 
 
