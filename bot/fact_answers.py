@@ -152,7 +152,13 @@ _GROUP_NAMES = {
     "新生": ("新生", "一年级", "新入学"),
     "毕业生": ("毕业生", "毕业班", "应届"),
     "教师": ("教师", "老师", "教职工"),
+    "一年级": ("一年级", "大一", "新生"),
+    "二年级": ("二年级", "大二"),
+    "三年级": ("三年级", "大三"),
+    "四年级": ("四年级", "大四", "毕业班"),
 }
+# "队长必须为本科生": only the group named after it may.
+_ONLY = re.compile(r"(?:必须|须|只能|仅限|只限|限)(?:为|是|由)(?P<who>[^，。；,;]{1,20})")
 _AUDIENCE_WORDS = re.compile(
     r"面向|对象|凡|均可|可以申请|可申请|可报名|可参加|招募|招聘|参评|参赛|申请人|具有|具备|范围"
 )
@@ -166,6 +172,13 @@ _MIN_WORDS = re.compile(r"不少于|至少|不低于|最少|以上|及以上")
 
 Coverage = Callable[[set[str], str], float]
 SHORT_ANSWER_CHARS = 150
+
+
+def asked_parts(normalized: str) -> list[str]:
+    """The parts of a question that each ask for something ('在哪？几点' -> ['在哪', '几点'])."""
+    parts = [p for p in re.split(r"[？?，,；;]", normalized) if p.strip()]
+    asking = [p for p in parts if asked_kinds(p)[0]]
+    return asking if len(asking) > 1 and len({asked_kinds(p)[0] for p in asking}) > 1 else [normalized]
 
 
 def asked_kinds(normalized: str) -> tuple[str, list[str]]:
@@ -309,6 +322,9 @@ def yes_or_no(sentence: str, question: str, *, lead: str = "") -> bool | None:
     if _ASKS_IF_ANY.search(question) and _NONE_WORDS.search(sentence):
         return False
     groups = asker_groups(question)
+    only = _ONLY.search(sentence)
+    if groups and only and _GROUP.search(only["who"]):
+        return all(_covers_group(only["who"], g) for g in groups)
     if groups and _AUDIENCE_WORDS.search(lead + sentence) and not _PROHIBITION.search(sentence):
         return all(_covers_group(sentence, g) for g in groups)
     if _PROHIBITION.search(sentence) or (lead and _PROHIBITION.search(lead)):

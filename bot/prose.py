@@ -24,6 +24,7 @@ from bot.fact_answers import (
     Coverage,
     FactPick,
     asked_kinds,
+    asked_parts,
     asker_groups,
     kinds_of,
     pick_facts,
@@ -108,6 +109,32 @@ class ProseAnswerer:
         return cached[1], cached[2]
 
     def answer(
+        self,
+        doc: Document,
+        question: str,
+        content: set[str],
+        yes_no: bool,
+        lang: str,
+        day: date,
+        *,
+        asked_before: str | None = None,
+    ) -> ProseDraft | None:
+        """Answer from the notice's facts; a question that asks two things ('在哪？几点') gets both."""
+        parts = asked_parts(question)
+        if len(parts) == 1:
+            return self._answer_one(doc, question, content, yes_no, lang, day, asked_before=asked_before)
+        drafts = [self._answer_one(doc, part, content, yes_no, lang, day) for part in parts[:2]]
+        found = [d for d in drafts if d is not None and d.escalate_reason is None]
+        if not found:
+            return next((d for d in drafts if d is not None), None)
+        merged = ProseDraft([], [], [], min(d.confidence for d in found))
+        for d in found:
+            merged.lines += d.lines
+            merged.citations += [c for c in d.citations if c not in merged.citations]
+            merged.contacts += d.contacts
+        return merged
+
+    def _answer_one(
         self,
         doc: Document,
         question: str,
