@@ -51,6 +51,7 @@ KNOWN_ALIASES = frozenset(normalize_for_search(a) for aliases in APPLICANT_TYPES
 _PROHIBITION = re.compile(r"不得|不能|不可|不予|不允许|不再|禁止|严禁|不受理")
 _TAG = re.compile(r"<[^<>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FEE = re.compile(r"[\u4e00-\u9fff]{1,2}费")
 _PRONOUN = re.compile(r"(它|这个|那个|该任务|这项|那项|这一项|\bit\b|\bthat\b|\bthis\b|\bthey\b)")
 _MONEY = re.compile(r"\d[\d,.]*\s*(?:万元|元|万|亿元|yuan|rmb)", re.I)
 # A staff FAQ entry answers a question only when the question means what one of the entry's own
@@ -578,6 +579,8 @@ class Assistant:
         words = {w for w in self.index.searcher.lexical.tokenizer.tokens(rest) if _is_content(w)}
         # What happens is content even where it is also a question cue: 截止, 开始, 公示, 报名 …
         words |= {m.group(0) for m in PREDICATES.finditer(u.normalized)}
+        # So is the kind of fee asked about: 报名费 is not 审查费 (a cue for 'how much' all the same).
+        words |= {m.group(0) for m in _FEE.finditer(u.normalized) if m.group(0) != "费用"}
         if u.language == "en":
             words = {w for w in words if not w.isascii() or w in self.index.searcher._idf}
         return words - _FILLER

@@ -227,6 +227,8 @@ class ProseAnswerer:
         """
         if word in text or self.coverage({word}, text) >= 0.6 or GENERIC_VERBS.fullmatch(word):
             return False
+        if word.endswith("费") and len(word) >= 2:
+            return True  # a fee the notice never names (报名费) is a fee it does not charge or state
         return self.is_known(word) and not KIND_NOUNS.fullmatch(word) and _names_a_thing(word)
 
     def _weighted(self, doc: Document, content: set[str]) -> Coverage:

@@ -182,3 +182,44 @@ def test_a_question_that_fits_several_notices_asks_which_one(two_notices: Assist
 def test_a_question_that_names_its_notice_is_not_asked_back(two_notices: Assistant) -> None:
     answer = two_notices.ask("图书馆助理几号截止？", today=date(2026, 3, 5))
     assert not answer.clarify and "3月10日" in answer.answer
+
+
+def test_yes_no_rules_for_who_may() -> None:
+    assert yes_or_no("凡全日制二年级及以上的本科生均可参加评选。", "大一新生能评奖学金么") is False
+    assert yes_or_no("凡全日制二年级及以上的本科生均可参加评选。", "大三的能参加吗") is True
+    assert yes_or_no("参赛对象：本科生和研究生", "研究生能参加吗") is True
+    assert yes_or_no("招募对象：全日制在籍研究生", "本科生能报名吗") is False
+    assert yes_or_no("已获得本校研究生入学资格的大四本科生可以参加。", "保研的大四学生可以参加吗") is True
+    assert yes_or_no("每支队伍由3名学生组成，队长必须为本科生。", "队长可以是研究生吗") is False
+    assert yes_or_no("赛事运营组：无专业门槛。", "有专业要求吗") is False
+
+
+def test_a_question_that_asks_two_things_gets_both(two_notices: Assistant) -> None:
+    answer = two_notices.ask("材料表面的讲座在哪？几点？", today=date(2026, 3, 5))
+    assert "工学部西楼210" in answer.answer and "9:30" in answer.answer, answer.answer
+
+
+def test_a_fact_the_notice_does_not_state_is_silence(two_notices: Assistant) -> None:
+    answer = two_notices.ask("图书馆助理报名费多少钱？", today=date(2026, 3, 5))
+    assert answer.escalated and "027-11112222" in answer.answer, answer.answer
+
+
+def test_traditional_sentences_give_facts(tmp_path: Path) -> None:
+    doc = parse(
+        tmp_path,
+        "衛生福利部公告\n一、撫慰金每位新臺幣二十萬元。\n二、申請書以掛號寄至臺北市大同區塔城街36號。\n"
+        "三、洽詢電話：(02)2522-0730，諮詢電話：87228331，QQ群：915246849。",
+        "trad.txt",
+    )
+    values = {(f.kind, str(f.value)) for f in doc.facts}
+    assert ("money", "二十萬元") in values
+    assert any(kind == "place" and "塔城街36號" in value for kind, value in values)
+    phones = {value for kind, value in values if kind == "contact"}
+    assert {"(02)2522-0730", "87228331", "915246849"} <= phones
+    for fact in doc.facts:  # values are the notice's own characters, not their Simplified twins
+        assert doc.text[fact.value_start : fact.value_end] == str(fact.value) or fact.kind in (
+            "date",
+            "audience",
+            "materials",
+            "steps",
+        )
