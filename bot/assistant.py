@@ -428,7 +428,8 @@ class Assistant:
             return self._escalate("service", record, result, lang, lead=phrase("service", lang))
         if "human" in intents:
             return self._escalate("human", record, result, lang, lead=phrase("human", lang))
-        if record is None and doc is not None and not doc.records:
+        if record is None and doc is not None and not _lists_tasks(doc):
+            # A notice whose table lists tasks is answered from its records; any other from its facts.
             return self._from_prose(u, intents, doc, result, lang, day, asked_before)
         if "money" in intents and not self._states_money(result) and not self._faq_answers(u, result):
             return self._escalate("not_stated", record, result, lang)
@@ -1129,6 +1130,13 @@ class Assistant:
             language=u.language,
             degraded=result.degraded,
         )
+
+
+def _lists_tasks(doc: Document) -> bool:
+    """Tell whether a notice's table lists tasks to apply for (names with their deadlines, who may
+    apply, materials or contacts), as against a form or a table of figures."""
+    fields = ("eligibility", "materials", "contacts", "method")
+    return any(r.task and (r.deadline or any(r.fields.get(f) for f in fields)) for r in doc.records)
 
 
 def _draft_of(prose: ProseDraft) -> Draft:
