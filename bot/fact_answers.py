@@ -24,7 +24,7 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
         "contact",
         re.compile(
             r"联系人|联系方式|联系电话|电话|邮箱|找谁|问谁|咨询谁|找哪个老师|联系谁|打给谁|打谁|洽询|联络|联路|信箱|"
-            r"咨询(?=电|方式|热线|$|[?？])|qq群|微信群|群号|"
+            r"咨询(?=电|方式|热线|$|[?？])|qq群|微信群|群号|电话几号|电话多少|号码多少|电话是多少|"
             r"\bcontact|\bphone|e-?mail|\bwho should i (?:ask|call)|\bwhom\b"
         ),
         ("contact",),
@@ -125,6 +125,8 @@ _DEADLINE_WORDS = re.compile(
 )
 _ASKS_EMAIL = re.compile(r"邮箱|邮件|e-?mail|信箱", re.I)
 _ASKS_PHONE = re.compile(r"电话|手机|打|号码|phone|call", re.I)
+_ASKS_WHO = re.compile(r"谁|哪位|哪个老师|\bwho\b|\bwhom\b")
+_NAMES_PERSON = re.compile(r"联系人|联络人|老师|先生|小姐|女士|聯絡人|聯繫人")
 _PUBLISHED_LINE = re.compile(r"^\s*(?:发布日期|发文日期|发布时间|发文字号|时间：\d{4}-)")
 _ASKS_PUBLISHED = re.compile(r"发布|发文|印发|公布|哪天发|什么时候发|published|issued")
 # "Can I still apply?" is answered by the deadline against today.
@@ -253,6 +255,8 @@ def pick_facts(
             is_email = "@" in str(fact.value)
             if (_ASKS_EMAIL.search(question) and is_email) or (_ASKS_PHONE.search(question) and not is_email):
                 score += 0.3
+            if _ASKS_WHO.search(question) and _NAMES_PERSON.search(fact.text):
+                score += 0.2  # '问谁' is answered by the line that names the person
         key = (fact.start, fact.end)
         if key not in picks or picks[key].score < score:
             picks[key] = FactPick(fact, score, max(cover, context))
