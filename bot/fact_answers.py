@@ -125,6 +125,8 @@ _DEADLINE_WORDS = re.compile(
 )
 _ASKS_EMAIL = re.compile(r"邮箱|邮件|e-?mail|信箱", re.I)
 _ASKS_PHONE = re.compile(r"电话|手机|打|号码|phone|call", re.I)
+_EVENT_WORDS = re.compile(r"开始|举办|举行|开营|开课|开幕|哪几天|几天|持续|活动")
+_EVENT_SENTENCE = re.compile(r"活动|举办|举行|开营|开课|开幕|时间：|日程")
 _ASKS_WHO = re.compile(r"谁|哪位|哪个老师|\bwho\b|\bwhom\b")
 _NAMES_PERSON = re.compile(r"联系人|联络人|老师|先生|小姐|女士|聯絡人|聯繫人")
 _PUBLISHED_LINE = re.compile(r"^\s*(?:发布日期|发文日期|发布时间|发文字号|时间：\d{4}-)")
@@ -224,6 +226,7 @@ def pick_facts(
 ) -> list[FactPick]:
     """Rank the document's facts of the asked kinds by how well their sentence holds the question's words."""
     wants_deadline = _DEADLINE_WORDS.search(question) is not None
+    wants_event = _EVENT_WORDS.search(question) is not None
     # A day the question names ('那10月10号要上课吗') points at the sentence about that day.
     named_days = {_month_day(e.value) for e in find_dates(question, default_year=2000) if e.kind == "date"}
     units = _asked_units(question)
@@ -239,6 +242,12 @@ def pick_facts(
         score = cover + 0.4 * context - 0.1 * kinds.index(fact.kind) - 0.0005 * order
         if fact.kind == "date" and wants_deadline and _DEADLINE_SENTENCE.search(fact.text):
             score += 0.3
+        elif fact.kind == "date" and wants_event and not wants_deadline:
+            # '几号开始' asks when the event is held, not until when one may apply for it.
+            score += (
+                0.15 if fact.value.get("kind") == "date_range" or _EVENT_SENTENCE.search(fact.text) else 0.0
+            )
+            score -= 0.15 if _DEADLINE_SENTENCE.search(fact.text) else 0.0
         if named_days and fact.kind == "date" and _month_day(fact.value) in named_days:
             score += 0.6
         if units and fact.kind == "limit" and normalize_for_search(str(fact.value)).endswith(units):
