@@ -353,6 +353,32 @@ def _number(text: str) -> float:
     return float(chinese_number(text.replace("两", "二")))
 
 
+_TIER = re.compile(
+    r"(?:满|达到|超过|不少于|不低于)?\s*(?P<n>\d+)\s*(?P<unit>人|名|个|家|所|门|项)(?:以上|及以上)?(?:的|者)?"
+    r"[^，。；,;]{0,16}?(?P<amount>\d[\d,.]*\s*万?元)"
+)
+
+
+def tier_for(sentence: str, question: str) -> tuple[str, str] | None:
+    """The tier of an amount that applies to a number the question gives.
+
+    '满30人的补助1万元，满60人的补助2万元' asked with '我们有45人': (45人, the 30-person tier's clause).
+    """
+    tiers = [m for m in _TIER.finditer(sentence)]
+    if len(tiers) < 2:
+        return None
+    units = {m["unit"] for m in tiers}
+    asked = re.search(rf"(\d+)\s*({'|'.join(sorted(units))})", question)
+    if not asked:
+        return None
+    mine = int(asked.group(1))
+    reached = [m for m in tiers if int(m["n"]) <= mine]
+    if not reached:
+        return (asked.group(0), "未达到最低档（" + tiers[0].group(0).strip() + "）")
+    best = max(reached, key=lambda m: int(m["n"]))
+    return (asked.group(0), best.group(0).strip())
+
+
 def short_piece(text: str, value_at: int, value_to: int, content: set[str], coverage: Coverage) -> str:
     """Cut a long sentence to the clauses around the value (and the question's words), for a phone screen."""
     if len(text) <= SHORT_ANSWER_CHARS:

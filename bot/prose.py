@@ -30,6 +30,7 @@ from bot.fact_answers import (
     pick_facts,
     rule_sentences,
     short_piece,
+    tier_for,
     yes_or_no,
 )
 from bot.notices import abbreviates
@@ -188,6 +189,9 @@ class ProseAnswerer:
             fact.text, fact.value_start - fact.start, fact.value_end - fact.start, content, coverage
         )
         lines = [piece if lang != "en" else f"The notice says: 「{piece}」"]
+        tier = tier_for(fact.text, question) if fact.kind == "money" else None
+        if tier:
+            lines.insert(0, (f"按{tier[0]}：" if lang != "en" else f"For {tier[0]}: ") + tier[1])
         if fact.kind == "date":
             same = [f for f in doc.facts if f.kind == "date" and f.start == fact.start]
             notes = [note for f in same for note in date_notes(f, lang, day)]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
-from bot.fact_answers import asked_kinds, yes_or_no
+from bot.fact_answers import asked_kinds, tier_for, yes_or_no
 from bot.notices import NoticeResolver
 from retrieval.flattened import split_paragraph
 from retrieval.loaders import load_file
@@ -223,3 +223,11 @@ def test_traditional_sentences_give_facts(tmp_path: Path) -> None:
             "materials",
             "steps",
         )
+
+
+def test_an_amount_in_tiers_is_given_for_the_number_asked() -> None:
+    tiers = "学习点满30人的补助1万元，满60人的补助2万元，满100人的补助3万元。"
+    assert tier_for(tiers, "我们有45人能补助多少") == ("45人", "满30人的补助1万元")
+    assert tier_for(tiers, "120人的话补多少") == ("120人", "满100人的补助3万元")
+    assert tier_for(tiers, "我们只有20人") == ("20人", "未达到最低档（满30人的补助1万元）")
+    assert tier_for("每人补助1000元。", "我们有45人") is None
