@@ -425,9 +425,9 @@ class Assistant:
             intents = [i for i in intents if i != "list_tasks"]
         content = carried_content or self._content_tokens(u, task)
         if "service_request" in intents:
-            return self._escalate("service", record, result, lang, lead=phrase("service", lang))
+            return self._escalate("service", record, result, lang, lead=phrase("service", lang), doc=doc)
         if "human" in intents:
-            return self._escalate("human", record, result, lang, lead=phrase("human", lang))
+            return self._escalate("human", record, result, lang, lead=phrase("human", lang), doc=doc)
         if record is None and doc is not None and not _lists_tasks(doc):
             # A notice whose table lists tasks is answered from its records; any other from its facts.
             return self._from_prose(u, intents, doc, result, lang, day, asked_before)
@@ -1029,8 +1029,20 @@ class Assistant:
         lang: str,
         *,
         lead: str | None = None,
+        doc: Document | None = None,
     ) -> Draft:
-        """Say the notice does not answer, and give the most relevant person from the notice."""
+        """Say the notice does not answer, and give the most relevant person from the notice.
+
+        `doc` is the notice the conversation is about; its own contact lines are given when it is a
+        notice without a task table (whose rows carry their own contacts).
+        """
+        if doc is not None and not _lists_tasks(doc) and record is None:
+            prose = self.prose.silent(doc, lang, reason=reason)
+            if reason in ("human", "service"):
+                prose.lines = prose.lines[1:]  # asked for a person: no 'the notice does not say'
+            if lead:
+                prose.lines.insert(0, lead)
+            return _draft_of(prose)
         draft = Draft(escalate_reason=reason)
         if lead:
             draft.lines.append(lead)

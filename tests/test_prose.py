@@ -231,3 +231,11 @@ def test_an_amount_in_tiers_is_given_for_the_number_asked() -> None:
     assert tier_for(tiers, "120人的话补多少") == ("120人", "满100人的补助3万元")
     assert tier_for(tiers, "我们只有20人") == ("20人", "未达到最低档（满30人的补助1万元）")
     assert tier_for("每人补助1000元。", "我们有45人") is None
+
+
+def test_asking_for_a_person_gives_the_notice_s_own_contact(two_notices: Assistant) -> None:
+    first = two_notices.ask("图书馆助理几号截止？", today=date(2026, 3, 5))
+    human = two_notices.ask("转人工", session_id=first.session_id, today=date(2026, 3, 5))
+    assert human.escalated and "027-11112222" in human.answer + " ".join(
+        c.phone or "" for c in human.contacts
+    )
