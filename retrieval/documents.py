@@ -25,9 +25,6 @@ class DocumentWords:
             self.texts[doc_id] = normalize_for_search(text)
             self.titles[doc_id] = normalize_for_search(title)
 
-    def __len__(self) -> int:
-        return len(self.texts)
-
     def shares(
         self, words: Iterable[str], *, title_aliases: dict[str, set[str]] | None = None
     ) -> dict[str, float]:
