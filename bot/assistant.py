@@ -522,20 +522,24 @@ class Assistant:
 
         A staff FAQ entry written for the question comes first: staff answered it on purpose.
         """
+        words = self._question_words(u)
         if self._faq_answers(u, result):
             staff = SearchResult([h for h in result.hits if h.entry.kind == "faq"])
-            answered = self._extractive(
-                u, intents, staff, lang, day, content=self._question_words(u), task=None
-            )
+            answered = self._extractive(u, intents, staff, lang, day, content=words, task=None)
             if answered:
                 return answered
-        content = self.prose.beyond_title(self._question_words(u), doc)
+        content = self.prose.beyond_title(words, doc)
         prose = self.prose.answer(doc, u.normalized, content, u.yes_no, lang, day, asked_before=asked_before)
         if prose is None and content:
-            # Second stage: the passages of the resolved notice itself, not those that won overall.
-            scoped = self.index.searcher.search(u.question, k=8, filters=SearchFilter(doc_ids={doc.doc_id}))
-            faq = [h for h in result.hits if h.entry.kind == "faq"]
-            own = SearchResult(faq + scoped.hits, degraded=scoped.degraded)
+            # Second stage: the passages of the resolved notice itself, not those that won overall
+            # (already so when the notice was settled before the answer: no second search then).
+            own = result
+            if any(h.entry.kind != "faq" and h.entry.doc_id != doc.doc_id for h in result.hits):
+                scoped = self.index.searcher.search(
+                    u.question, k=8, filters=SearchFilter(doc_ids={doc.doc_id})
+                )
+                faq = [h for h in result.hits if h.entry.kind == "faq"]
+                own = SearchResult(faq + scoped.hits, degraded=scoped.degraded)
             extracted = self._extractive(u, intents, own, lang, day, content=content, task=None)
             if extracted:
                 return extracted
