@@ -12,7 +12,8 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -27,11 +28,12 @@ from bot.compose import (
     show_date,
     window_status,
 )
-from bot.contract import Answer, Citation, ContactOut, NoticeOption
+from bot.contract import Answer, Citation, ContactOut, DeadlineRef, NoticeOption
 from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
 from bot.fact_answers import ASKED, PREDICATE_WORDS, PREDICATES, asked_kinds
 from bot.knowledge import KnowledgeView
+from bot.notice_review import Decisions, apply_decisions
 from bot.notices import NoticeResolver, Resolution
 from bot.prose import ProseAnswerer, ProseDraft
 from bot.rephrase import LlmRephraser
@@ -42,7 +44,8 @@ from retrieval.entities import EMAIL, PHONE, find_dates
 from retrieval.index import KnowledgeIndex
 from retrieval.lexical import STOPWORDS
 from retrieval.model import Contact, Document, Record
-from retrieval.normalize import normalize_for_search, to_traditional
+from retrieval.normalize import normalize_for_search, to_simplified, to_traditional
+from retrieval.relations import find_relations
 from retrieval.search import Hit, SearchFilter, SearchResult
 
 log = logging.getLogger(__name__)
@@ -149,6 +152,8 @@ _LIST_NOUNS = frozenset(
         "list",
     ]
 )
+# Words that ask "when" and nothing more: '申报时间是什么时候' asks for every task's date.
+_WHEN_WORDS = frozenset(["时间", "时候", "日期", "哪天", "几号", "截止", "截至", "期限", "deadline", "when"])
 _FIELD_OF_INTENT = {
     "deadline": "deadline",
     "materials": "materials",
@@ -190,6 +195,7 @@ class Assistant:
         no_answer_text: str = "通知中没有找到这个问题的答案。",
         rephraser: LlmRephraser | None = None,
         fallback_contact: str = "",
+        decisions: Callable[[], Decisions] | None = None,
     ) -> None:
         self.index = index
         self.clock = clock
@@ -199,6 +205,8 @@ class Assistant:
         self.min_relevance = min_relevance
         self.no_answer_text = no_answer_text
         self.rephraser = rephraser
+        self.decisions = decisions  # staff decisions about notices (retired, relations confirmed …)
+        self.decided = Decisions()
         self.prose = ProseAnswerer(
             coverage=self._coverage,
             cite=lambda doc, start, end: self._span_citation(doc, start, end),
@@ -209,9 +217,21 @@ class Assistant:
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-read the documents after an ingest or a new FAQ entry."""
-        documents = self.index.store.documents()
-        self.view = KnowledgeView.build(documents)
+        """Re-read the documents (after an ingest, a new FAQ entry or a staff decision about notices).
+
+        A retired notice leaves the view and search; relations found in the text get staff decisions.
+        """
+        if self.decisions is not None:
+            try:
+                self.decided = self.decisions()
+            except Exception as exc:  # the database is away: keep the decisions last read
+                log.warning("staff decisions about notices could not be read: %s", exc)
+        everything = self.index.store.documents()
+        documents = [d for d in everything if d.doc_id not in self.decided.retired]
+        self.retired = {d.doc_id for d in everything} - {d.doc_id for d in documents}
+        self.index.searcher.hidden_docs = frozenset(self.retired)
+        relations = apply_decisions(find_relations(documents), documents, self.decided)
+        self.view = KnowledgeView.build(documents, relations)
         # Titles embedded on the first English question after a change (cached on disk by content).
         self._title_vectors: tuple[list[str], Any] | None = None
         self.notices = NoticeResolver(documents, vocabulary=self.index.searcher._idf.keys())
@@ -291,10 +311,13 @@ class Assistant:
             english=u.language == "en",
             by_meaning=self._titles_by_meaning(u.question) if u.language == "en" else None,
         )
+        if task and resolution.doc_id and not follow_up and self._title_says_more(u, task, resolution):
+            task = None  # '青年教师教学午餐会…' names a notice's title better than a task sharing '青年教师'
         if task and self.view.record_for(task):
             resolution = Resolution(self.view.record_for(task).doc_id, named=True)  # type: ignore[union-attr]
         if chosen:
             resolution = Resolution(chosen, named=True)
+        resolution = self._in_force_notice(resolution, u.normalized, day)
         if chosen or (resolution.named and len(self.notices) > 1 and resolution.doc_id):
             # The notice is settled: its own passages answer, not the best ones of all notices.
             scoped = self.index.searcher.search(
@@ -320,7 +343,9 @@ class Assistant:
             draft = self._answer(
                 u, intents, task, applicant, aliases, result, day, carried_content, resolution
             )
+        self._revise_in_force(draft, lang, day)
         answer = self._finish(draft, u, intents, task, session_id, result)
+        answer.deadlines = self._deadline_refs(draft, answer.answer, lang)
         if draft.clarify:
             answer.clarify = [NoticeOption(c.doc_id, c.title) for c in resolution.candidates]
             answer.intent = "clarify"
@@ -494,12 +519,91 @@ class Assistant:
                 return draft
         if "contact" in intents and not task:
             return self._general_contact(result, lang)
+        if (
+            intents[:1] == ["deadline"]
+            and self.view.records_by_task
+            and not {
+                w for w in content if w not in _LIST_NOUNS | _WHEN_WORDS and w not in INTENT_WORDS["deadline"]
+            }
+        ):
+            # '申报什么时候截止': every task's date (of the notice asked about), not the sentence '见附表'.
+            own = [r for r in self.view.all_records() if doc is None or r.doc_id == doc.doc_id]
+            if own:
+                return self._task_list(own, [], lang, day, key="list_all")
         extractive = self._extractive(u, intents, result, lang, day, content=content, task=task)
         if extractive:
             return extractive
         if "deadline" in intents and self.view.records_by_task and not content:
             return self._all_tasks(lang, day)
         return self._escalate("no_answer", record, result, lang)
+
+    def _title_says_more(self, u: Understanding, task: str, resolution: Resolution) -> bool:
+        """Tell whether the resolved notice's title holds more of the question than the matched task's name."""
+        record = self.view.record_for(task)
+        doc = self.view.documents.get(resolution.doc_id or "")
+        if record is None or doc is None or record.doc_id == doc.doc_id:
+            return False
+        asked = set(_grams(u.normalized))
+        in_title = len(asked & set(_grams(to_simplified(doc.title))))
+        return in_title >= 3 and in_title > len(asked & set(_grams(task)))
+
+    def _in_force_notice(self, resolution: Resolution, question: str, day: date) -> Resolution:
+        """One call counts once: an amendment answers through its notice, and the round asked about
+        (the current one unless the question names a year or another round) is the one answered."""
+        in_force = self.view.in_force
+        if not in_force.relations:
+            return resolution
+        if resolution.ambiguous:
+            kept = in_force.collapse([c.doc_id for c in resolution.candidates])
+            if len(kept) == 1:
+                resolution = Resolution(kept[0], named=True)
+            else:
+                resolution.candidates = [c for c in resolution.candidates if c.doc_id in kept]
+        if resolution.doc_id is None:
+            return resolution
+        doc_id = resolution.doc_id
+        target = in_force.amended_notice(doc_id)
+        if target and not any(
+            r.evidence in question for r in in_force.by_source.get(doc_id, []) if len(r.evidence) <= 4
+        ):
+            doc_id = target  # '什么时候截止' is about the call; '延期通知谁发的' about the amendment
+        doc_id = in_force.round_for(doc_id, question, day)
+        if doc_id != resolution.doc_id:
+            return Resolution(doc_id, named=True)
+        return resolution
+
+    def _revise_in_force(self, draft: Draft, lang: str, day: date) -> None:
+        """Never state a value a later notice changed as current: say what changed and cite both."""
+        if not self.view.in_force.relations or draft.clarify:
+            return
+        records = [r for task in draft.tasks for r in self.view.records_by_task.get(task, [])]
+        revision = self.view.in_force.revise(
+            draft.lines, [(c.doc_id, c.quote) for c in draft.citations], records, lang, day
+        )
+        draft.lines = revision.lines
+        for doc, start, end in revision.cite:
+            draft.cite(self._span_citation(doc, start, end))
+        if revision.phones:
+            draft.contacts = [
+                replace(c, phone=revision.phones[c.phone]) if c.phone in revision.phones else c
+                for c in draft.contacts
+            ]
+
+    def _deadline_refs(self, draft: Draft, text: str, lang: str) -> list[DeadlineRef]:
+        """The deadlines an answer states: of the tasks or passages it cites, whose date it gives."""
+        if draft.clarify or draft.escalate_reason:
+            return []
+        cited = [(c.doc_id, c.quote) for c in draft.citations]
+        refs = []
+        for deadline in self.view.deadlines():
+            about = deadline.what in draft.tasks or any(
+                doc_id == deadline.doc_id and (deadline.quote in quote or quote in deadline.quote)
+                for doc_id, quote in cited
+            )
+            month_day = f"{int(deadline.date[5:7])}月{int(deadline.date[8:10])}日"
+            if about and (show_date(deadline.date, lang) in text or month_day in text):
+                refs.append(DeadlineRef(deadline.key, deadline.what, deadline.date))
+        return refs[:5]
 
     def _clarify(self, resolution: Resolution, lang: str) -> Draft:
         """Ask which notice is meant, offering the few that fit best (the choice is the next turn)."""
@@ -733,9 +837,13 @@ class Assistant:
         own_part = doc.parts[record.part] if record.part < len(doc.parts) else None
         scope_part = self.view.parent_part(doc, own_part) if own_part else None
         scope = (scope_part.issuer or scope_part.title) if scope_part else doc.title
-        for fact in self.view.windows[:2]:
-            if fact.doc.doc_id == doc.doc_id and own_part is not None and fact.part is own_part:
+        said: set[tuple[str, str]] = set()
+        for fact in [f for f in self.view.windows if f.doc.doc_id == doc.doc_id][:2]:
+            if own_part is not None and fact.part is own_part:
                 continue
+            if (fact.entity.value["start"], fact.entity.value["end"]) in said:
+                continue
+            said.add((fact.entity.value["start"], fact.entity.value["end"]))
             start, end = fact.entity.value["start"], fact.entity.value["end"]
             draft.lines.append(
                 phrase(

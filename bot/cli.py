@@ -89,24 +89,50 @@ def ingest(
 
 @app.command()
 def inspect(
-    path: Annotated[Path, typer.Argument(help="A notice file to parse (not stored).")],
+    paths: Annotated[list[Path], typer.Argument(help="Notice files or folders to parse (not stored).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print what applybot understands of a notice: metadata, sections, tables, records, entities."""
+    """Print what applybot understands of notices: metadata, sections, tables, records, facts, and
+    the relations between them (which one amends, postpones or continues another)."""
     from bot.errors import IngestError
+    from bot.in_force import InForce
     from retrieval.describe import describe_document
+    from retrieval.ingest import discover
     from retrieval.loaders import load_file
     from retrieval.parse import parse_document
+    from retrieval.relations import find_relations
 
-    try:
-        doc = parse_document(load_file(path), rel_path=path.name)
-    except IngestError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    described = describe_document(doc)
+    docs = []
+    for path in discover(paths):
+        try:
+            docs.append(parse_document(load_file(path), rel_path=path.name))
+        except IngestError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    relations = find_relations(docs)
+    in_force = InForce({d.doc_id: d for d in docs}, relations)
     if json_output:
-        _print_json({"documents": [described]})
+        described = [{**describe_document(d), "status": in_force.status(d.doc_id)} for d in docs]
+        _print_json({"documents": described, "relations": [r.to_dict() for r in relations]})
         return
+    for doc in docs:
+        if len(docs) > 1:
+            typer.echo(f"\n=== {doc.path}  ({in_force.status(doc.doc_id)})")
+        _print_document(doc, describe_document(doc))
+    titles = {d.doc_id: d.title for d in docs}
+    if relations:
+        typer.echo("\nrelations:")
+    for relation in relations:
+        typer.echo(
+            f"  {titles[relation.source]} —{relation.kind}→ {titles[relation.target]}"
+            f"  (by {relation.via}: {relation.evidence[:40]})"
+        )
+        for change in relation.changes:
+            old = change.old or "?"
+            typer.echo(f"    {change.kind}: {old} → {change.new}  「{change.subject}」")
+
+
+def _print_document(doc: Any, described: dict[str, Any]) -> None:
     for part in described["parts"]:
         typer.echo(f"■ {part['title']}  [{part['kind']}]")
         for key in ("doc_number", "issuer", "date"):

@@ -142,6 +142,34 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "I can't do that: I only answer from the notice's text and cannot write or fill in applications.",
     },
     "human": {"zh": "已为您转人工。", "en": "I've passed your request to staff."},
+    "moved": {
+        "zh": "已延期：原定{old}，现为{new}（{status}）。见《{title}》。",
+        "en": "Moved: originally {old}, now {new} ({status}); see “{title}”.",
+    },
+    "moved_earlier": {
+        "zh": "已提前：原定{old}，现为{new}（{status}）。见《{title}》。",
+        "en": "Brought forward: originally {old}, now {new} ({status}); see “{title}”.",
+    },
+    "moved_record": {
+        "zh": "截止时间已由{old}调整为{new}，见《{title}》。",
+        "en": "The deadline was moved from {old} to {new}; see “{title}”.",
+    },
+    "corrected": {
+        "zh": "已更正：{new}（见《{title}》）。",
+        "en": "Corrected: {new} (see “{title}”).",
+    },
+    "corrected_from": {
+        "zh": "（已更正，原为{old}，见《{title}》）",
+        "en": " (corrected from {old}; see “{title}”)",
+    },
+    "revoked": {
+        "zh": "注意：该通知已被《{title}》撤销或停止。",
+        "en": "Note: this notice was revoked or stopped by “{title}”.",
+    },
+    "newer_round": {
+        "zh": "这是较早一轮的通知；最新一轮见《{title}》。",
+        "en": "This is an earlier round; the latest is “{title}”.",
+    },
 }
 
 

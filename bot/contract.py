@@ -36,6 +36,15 @@ class NoticeOption:
 
 
 @dataclass
+class DeadlineRef:
+    """A deadline an answer gives: `key` names it for a calendar file or a reminder."""
+
+    key: str
+    what: str
+    date: str  # ISO
+
+
+@dataclass
 class Answer:
     """What applybot says back, with its evidence; `to_dict` gives the documented JSON contract."""
 
@@ -51,6 +60,7 @@ class Answer:
     language: str = "zh-Hans"
     degraded: bool = False
     clarify: list[NoticeOption] = field(default_factory=list)  # choose one; the choice is the next turn
+    deadlines: list[DeadlineRef] = field(default_factory=list)  # for '加入日历' and reminders
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

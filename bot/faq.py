@@ -156,7 +156,14 @@ class FaqRefresher:
 
     def mark_synced(self) -> None:
         with contextlib.suppress(Exception):
-            self._stamp = f"{self.store.faq_stamp()}:{self._documents_stamp()}"
+            self._stamp = self._fingerprint()
+
+    def _fingerprint(self) -> str:
+        """What another worker may have changed: FAQ entries, notices, staff decisions about notices."""
+        from bot.notice_review import NoticeDecisions
+
+        decisions = NoticeDecisions(self.store.sessions).stamp()
+        return f"{self.store.faq_stamp()}:{self._documents_stamp()}:{decisions}"
 
     def _documents_stamp(self) -> str:
         """A fingerprint of the parsed notices: another worker may have published one."""
@@ -173,7 +180,7 @@ class FaqRefresher:
         try:
             self._checked = now
             try:
-                stamp = f"{self.store.faq_stamp()}:{self._documents_stamp()}"
+                stamp = self._fingerprint()
             except Exception:
                 return False  # the database is away: keep answering from what is indexed
             if stamp == self._stamp:

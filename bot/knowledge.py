@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.deadlines import Deadline, find_deadlines
+from bot.in_force import InForce
 from bot.understand import TaskMatcher
 from retrieval.model import Contact, Document, Entity, Part, Record
+from retrieval.relations import Relation, find_relations
 from retrieval.structure import HEADING_PATTERNS
 
 
@@ -28,13 +31,17 @@ class KnowledgeView:
     matcher: TaskMatcher = field(default_factory=lambda: TaskMatcher([]))
     windows: list[DatedFact] = field(default_factory=list)
     recurring: list[DatedFact] = field(default_factory=list)
+    in_force: InForce = field(default_factory=lambda: InForce({}, []))
+    _deadlines: list[Deadline] | None = None
 
     @classmethod
-    def build(cls, documents: list[Document]) -> KnowledgeView:
+    def build(cls, documents: list[Document], relations: list[Relation] | None = None) -> KnowledgeView:
+        """Index the documents; records carry the deadlines later notices set (relations found if not given)."""
         view = cls(documents={d.doc_id: d for d in documents})
+        view.in_force = InForce(view.documents, find_relations(documents) if relations is None else relations)
         background: list[str] = []
         for doc in documents:
-            for record in doc.records:
+            for record in view.in_force.apply_to_records(doc.records):
                 if record.task:
                     view.records_by_task.setdefault(record.task, []).append(record)
             background.extend(_strip_number(s.title) for s in doc.sections)
@@ -47,6 +54,12 @@ class KnowledgeView:
                     (view.windows if entity.kind == "date_range" else view.recurring).append(fact)
         view.matcher = TaskMatcher(list(view.records_by_task), background=background)
         return view
+
+    def deadlines(self) -> list[Deadline]:
+        """Every deadline of the notices in force (computed once per view)."""
+        if self._deadlines is None:
+            self._deadlines = find_deadlines(self.documents, self.in_force, self.all_records())
+        return self._deadlines
 
     def record_for(self, task: str) -> Record | None:
         records = self.records_by_task.get(task)

@@ -107,12 +107,15 @@ def build_assistant(settings: Settings, retrieval: Retrieval | None = None, *, s
             timeout_s=settings.llm_timeout_s,
         )
     sessions: Any = MemorySessionStore()
+    decisions = None
     unanswered: Any = JsonlUnansweredLog(Path(settings.data_dir) / "unanswered.jsonl")
     if store is not None:
         from bot.faq import sync_faq
+        from bot.notice_review import NoticeDecisions
         from bot.store import DbSessionStore, DbUnansweredLog
 
         sessions, unanswered = DbSessionStore(store), DbUnansweredLog(store)
+        decisions = NoticeDecisions(store.sessions).current
         sync_faq(store, retrieval.index)
     return Assistant(
         index=retrieval.index,
@@ -124,4 +127,5 @@ def build_assistant(settings: Settings, retrieval: Retrieval | None = None, *, s
         no_answer_text=settings.no_answer_text,
         fallback_contact=settings.fallback_contact,
         rephraser=rephraser,
+        decisions=decisions,
     )

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
 
     timezone: str = Field("Asia/Shanghai", description="Time zone in which 'today' is computed.")
     today: str = Field("", description="Fixed date (YYYY-MM-DD) for 'today'; empty means the real date.")
+    reminder_hour: int = Field(9, ge=0, le=23, description="Local hour at which deadline reminders are sent.")
+    reminder_check_seconds: float = Field(
+        60.0, gt=0, description="How often the bot checks for due reminders."
+    )
 
     max_question_chars: int = Field(500, description="Longest question accepted, in characters.")
     min_relevance: float = Field(

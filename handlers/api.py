@@ -90,6 +90,27 @@ class NoticeOptionPublic(BaseModel):
     title: str
 
 
+class DeadlineRefPublic(BaseModel):
+    key: str
+    what: str
+    date: str
+
+
+class DeadlinePublic(BaseModel):
+    """A deadline of a notice in force; `calendar` is its .ics file."""
+
+    key: str
+    doc_id: str
+    notice: str
+    what: str
+    date: str
+    time: str | None
+    days_left: int
+    changed_from: str | None
+    changed_by: str | None
+    calendar: str
+
+
 class AnswerPublic(BaseModel):
     """The answer contract every channel shares."""
 
@@ -107,6 +128,10 @@ class AnswerPublic(BaseModel):
     clarify: list[NoticeOptionPublic] = Field(
         default_factory=list,
         description="Notices to choose from; send the chosen title as the next question.",
+    )
+    deadlines: list[DeadlineRefPublic] = Field(
+        default_factory=list,
+        description="Deadlines the answer gives; GET /api/deadlines/{key}.ics adds one to a calendar.",
     )
 
 
@@ -612,6 +637,48 @@ def _add_routes(app: FastAPI) -> None:
         )
         state.metrics.handoffs.labels(body.channel).inc()
         return {**record, "contacts": _handoff_contacts(state.assistant, body.session_id)}
+
+    def _deadlines(upcoming: bool) -> list[Any]:
+        today = state.assistant.clock.today()
+        found = state.assistant.view.deadlines()
+        return [d for d in found if not upcoming or d.days_left(today) >= 0]
+
+    @app.get("/api/deadlines", response_model=list[DeadlinePublic], tags=["deadlines"])
+    async def deadlines_route(all: bool = False) -> list[dict[str, Any]]:
+        """Deadlines of the notices in force, soonest first (upcoming only unless `all`)."""
+        today = state.assistant.clock.today()
+        return [
+            {**vars(d), "days_left": d.days_left(today), "calendar": f"/api/deadlines/{d.key}.ics"}
+            for d in await run_in_threadpool(_deadlines, not all)
+        ]
+
+    @app.get("/api/deadlines.ics", tags=["deadlines"], response_class=Response)
+    async def calendar_feed(all: bool = False) -> Response:
+        """An iCalendar feed of every upcoming deadline (subscribe to it in a calendar app)."""
+        from bot.deadlines import calendar
+
+        found = await run_in_threadpool(_deadlines, not all)
+        body = calendar(found, name="申报截止日期", tz=state.settings.timezone)
+        return Response(body, media_type="text/calendar; charset=utf-8")
+
+    @app.get(
+        "/api/deadlines/{key}.ics",
+        tags=["deadlines"],
+        response_class=Response,
+        responses={404: {"model": ErrorPublic}},
+    )
+    async def calendar_file(key: str) -> Response:
+        """One deadline as an .ics file ('加入日历')."""
+        from bot.deadlines import calendar
+
+        found = [d for d in await run_in_threadpool(_deadlines, False) if d.key == key]
+        if not found:
+            return _error(404, "no such deadline")
+        return Response(
+            calendar(found, name="申报截止日期", tz=state.settings.timezone),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="deadline-{key}.ics"'},
+        )
 
     @app.get("/healthz", response_model=HealthPublic, response_model_exclude_none=True, tags=["ops"])
     async def healthz() -> dict[str, Any]:

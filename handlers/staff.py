@@ -209,6 +209,8 @@ class StaffPages:
         )
         self.env.filters["when"] = self._when
         self.env.filters["pct"] = lambda v: f"{float(v) * 100:.0f}%"
+        self.env.globals["relation_labels"] = RELATION_LABELS
+        self.env.globals["status_labels"] = STATUS_LABELS
         self.router = APIRouter(prefix="/staff")
         self._routes()
 
@@ -373,6 +375,15 @@ class StaffPages:
         )
         r.add_api_route(
             "/knowledge/publish", html(self.knowledge_publish), methods=["POST"], include_in_schema=False
+        )
+        r.add_api_route(
+            "/knowledge/relation", html(self.knowledge_relation), methods=["POST"], include_in_schema=False
+        )
+        r.add_api_route(
+            "/knowledge/status", html(self.knowledge_status), methods=["POST"], include_in_schema=False
+        )
+        r.add_api_route(
+            "/knowledge/compare", html(self.knowledge_compare), methods=["GET"], include_in_schema=False
         )
         r.add_api_route("/numbers", html(self.numbers_page), methods=["GET"], include_in_schema=False)
         r.add_api_route("/audit", html(self.audit_page), methods=["GET"], include_in_schema=False)
@@ -660,18 +671,36 @@ class StaffPages:
     # -- knowledge --
 
     def _documents(self, request: Request) -> list[dict[str, Any]]:
-        docs = self.assistant(request).index.store.documents()
+        assistant = self.assistant(request)
+        docs = assistant.index.store.documents()
+        in_force = assistant.view.in_force
+        retired: set[str] = getattr(assistant, "retired", set())
         return [
             {
+                "doc_id": d.doc_id,
                 "title": d.title,
                 "path": d.path,
                 "format": d.format,
                 "records": len(d.records),
                 "chunks": len(d.chunks),
                 "warnings": len(d.warnings),
+                "status": "retired" if d.doc_id in retired else in_force.status(d.doc_id),
             }
             for d in docs
         ]
+
+    def _relations(self, request: Request) -> list[dict[str, Any]]:
+        """The relations in force (found and staff-added), then those staff rejected, for review."""
+        assistant = self.assistant(request)
+        titles = {d.doc_id: d.title for d in assistant.index.store.documents()}
+        shown = [{**_relation_view(r, titles), "rejected": False} for r in assistant.view.in_force.relations]
+        decided = getattr(assistant, "decided", None)
+        for source, target in sorted(decided.rejected if decided else []):
+            if source in titles and target in titles:
+                view = {"source": source, "target": target, "kind": "", "via": "staff", "changes": []}
+                view |= {"source_title": titles[source], "target_title": titles[target]}
+                shown.append({**view, "confirmed": False, "rejected": True})
+        return shown
 
     async def knowledge_page(self, request: Request) -> Response:
         return await self._knowledge(request)
@@ -685,6 +714,8 @@ class StaffPages:
             code=status,
             staff=staff,
             documents=documents,
+            relations=await run_in_threadpool(self._relations, request),
+            kinds=RELATION_LABELS,
             error=error,
             formats=", ".join(sorted(UPLOAD_FORMATS)),
             max_mb=self.max_upload_bytes // (1024 * 1024),
@@ -723,7 +754,9 @@ class StaffPages:
                     )
                 fh.write(chunk)
         try:
-            preview = await run_in_threadpool(_preview, target)
+            preview = await run_in_threadpool(
+                _preview, target, self.assistant(request).index.store.documents()
+            )
         except Exception as exc:
             shutil.rmtree(folder, ignore_errors=True)
             await self.audit(request, staff.name, "upload_rejected", name, error=str(exc)[:500])
@@ -755,6 +788,58 @@ class StaffPages:
         return RedirectResponse(
             f"{COOKIE_PATH}/knowledge?{urlencode({'published': files[0].name})}", status_code=303
         )
+
+    async def knowledge_relation(self, request: Request) -> Response:
+        """Confirm, reject or add a relation between two notices (the answers follow at once)."""
+        staff, form = await self.staff_form(request)
+        source, target = _text(form, "source"), _text(form, "target")
+        decision, kind = _text(form, "decision"), _text(form, "kind") or None
+        known = {d.doc_id for d in self.assistant(request).index.store.documents()}
+        if source not in known or target not in known or source == target:
+            return await self._knowledge(request, error="请选择两份不同的通知。", status=422)
+        if decision not in ("confirmed", "rejected", "added") or (
+            decision == "added" and kind not in RELATION_LABELS
+        ):
+            return await self._knowledge(request, error="请选择关系类型。", status=422)
+        await run_in_threadpool(
+            self._decide,
+            request,
+            source=source,
+            target=target,
+            decision=decision,
+            kind=kind,
+            staff=staff.name,
+        )
+        await self.audit(request, staff.name, f"relation_{decision}", f"{source}->{target}", kind=kind)
+        return RedirectResponse(f"{COOKIE_PATH}/knowledge#relations", status_code=303)
+
+    async def knowledge_status(self, request: Request) -> Response:
+        """Retire a notice (out of answers, kept in the knowledge base and the logs) or restore it."""
+        staff, form = await self.staff_form(request)
+        doc_id, action = _text(form, "doc_id"), _text(form, "action")
+        if doc_id not in {d.doc_id for d in self.assistant(request).index.store.documents()}:
+            raise Refused(404, "no such notice")
+        if action not in ("retired", "restored"):
+            raise Refused(422, "unknown action")
+        await run_in_threadpool(self._decide, request, source=doc_id, decision=action, staff=staff.name)
+        await self.audit(request, staff.name, f"notice_{action}", doc_id)
+        return RedirectResponse(f"{COOKIE_PATH}/knowledge#doc-{doc_id}", status_code=303)
+
+    def _decide(self, request: Request, **decision: Any) -> None:
+        from bot.notice_review import NoticeDecisions
+
+        NoticeDecisions(self.store(request).sessions).record(**decision)
+        with self.lock(request):
+            self.assistant(request).refresh()
+
+    async def knowledge_compare(self, request: Request) -> Response:
+        """Two notices' facts side by side (dates, places, amounts, limits, contacts …)."""
+        staff = await self.who(request)
+        docs = {d.doc_id: d for d in self.assistant(request).index.store.documents()}
+        a, b = docs.get(request.query_params.get("a", "")), docs.get(request.query_params.get("b", ""))
+        if a is None or b is None:
+            raise Refused(404, "no such notice")
+        return self.render(request, "compare.html", staff=staff, rows=_compare(a, b), a=a, b=b)
 
     def _ingest(self, request: Request, upload: Path) -> dict[str, Any]:
         """Save the notice into the knowledge directory, ingest and index it, and show it to the assistant."""
@@ -986,18 +1071,73 @@ def _safe_filename(name: str) -> str:
     return f"{stem}{suffix}"
 
 
-def _preview(path: Path) -> dict[str, Any]:
-    """What applybot understands of an uploaded notice, without storing it."""
+def _preview(path: Path, existing: list[Any] | None = None) -> dict[str, Any]:
+    """What applybot understands of an uploaded notice, without storing it, and how it relates to the
+    notices already published (an amendment of one, its next round …)."""
     from retrieval.describe import describe_document
     from retrieval.loaders import load_file
     from retrieval.parse import parse_document
+    from retrieval.relations import find_relations
 
     doc = parse_document(load_file(path), rel_path=path.name)
     described = describe_document(doc)
     described["entity_counts"] = {}
     for entity in described["entities"]:
         described["entity_counts"][entity["kind"]] = described["entity_counts"].get(entity["kind"], 0) + 1
+    others = [d for d in existing or [] if d.path != doc.path]
+    titles = {d.doc_id: d.title for d in [*others, doc]}
+    described["relations"] = [
+        _relation_view(r, titles)
+        for r in find_relations([*others, doc])
+        if doc.doc_id in (r.source, r.target)
+    ]
     return described
+
+
+RELATION_LABELS = {
+    "postpones": "延期",
+    "amends": "补充/调整",
+    "corrects": "更正",
+    "revokes": "撤销/停止",
+    "next_round": "下一轮",
+    "attachment_of": "附件",
+}
+STATUS_LABELS = {
+    "current": "现行",
+    "amended": "已被修改",
+    "superseded": "已有新一轮",
+    "revoked": "已撤销",
+    "retired": "已停用",
+}
+_COMPARED_KINDS = ("date", "place", "money", "limit", "contact", "url", "system", "audience")
+
+
+def _relation_view(relation: Any, titles: dict[str, str]) -> dict[str, Any]:
+    return {
+        "source": relation.source,
+        "target": relation.target,
+        "kind": relation.kind,
+        "source_title": titles.get(relation.source, relation.source),
+        "target_title": titles.get(relation.target, relation.target),
+        "via": relation.via,
+        "confirmed": relation.confirmed,
+        "changes": [
+            {"kind": c.kind, "old": c.old or "（未写明）", "new": c.new, "subject": c.subject}
+            for c in relation.changes
+        ],
+    }
+
+
+def _compare(a: Any, b: Any) -> list[dict[str, Any]]:
+    """Rows of facts of each kind, the earlier notice's beside the later one's; differing rows marked."""
+    rows = []
+    for kind in _COMPARED_KINDS:
+        left = [f.text.strip() for f in a.facts if f.kind == kind]
+        right = [f.text.strip() for f in b.facts if f.kind == kind]
+        left, right = list(dict.fromkeys(left)), list(dict.fromkeys(right))
+        if left or right:
+            rows.append({"kind": kind, "a": left, "b": right, "same": left == right})
+    return rows
 
 
 def _chart(per_day: list[dict[str, Any]], *, width: int = 720, height: int = 220) -> dict[str, Any]:

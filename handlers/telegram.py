@@ -59,6 +59,8 @@ from telegram.ext import (
 from bot.compose import contact_line, deadline_status, show_date, window_status
 from bot.errors import ConfigurationError, InvalidQueryError
 from bot.journal import Journal
+from bot.reminders import ReminderBook
+from handlers.telegram_reminders import TelegramReminders
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ COMMANDS = [
     ("deadlines", "各任务截止时间"),
     ("contacts", "联系人"),
     ("human", "转人工"),
+    ("remind", "截止前提醒我"),
+    ("reminders", "我的提醒"),
 ]
 _SECRET_OK = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _ANSWER_ID = re.compile(r"^[0-9A-Za-z_-]{1,48}$")
@@ -101,6 +105,9 @@ class TelegramConfig:
     webhook_secret: str = ""
     rate_limit_per_minute: int = 20
     data_dir: Path = Path(".applybot")
+    timezone: str = "Asia/Shanghai"
+    reminder_hour: int = 9  # local hour at which reminders go out
+    reminder_check_s: float = 60.0
 
     @property
     def file_url(self) -> str:
@@ -125,6 +132,9 @@ class TelegramConfig:
                 or 20
             ),
             data_dir=Path(getattr(settings, "data_dir", ".applybot")),
+            timezone=str(getattr(settings, "timezone", "Asia/Shanghai")),
+            reminder_hour=int(getattr(settings, "reminder_hour", 9)),
+            reminder_check_s=float(getattr(settings, "reminder_check_seconds", 60.0)),
         )
 
 
@@ -438,6 +448,7 @@ class TelegramBot:
         *,
         handoffs: TelegramHandoffs | None = None,
         ask_lock: threading.Lock | None = None,
+        reminders: ReminderBook | None = None,
     ) -> None:
         self.config = config
         self.assistant = assistant
@@ -450,6 +461,12 @@ class TelegramBot:
         self.rated: set[str] = set()
         self.turns: dict[int, deque[tuple[str, str]]] = {}
         self.reported_errors: set[str] = set()
+        self.reminders = TelegramReminders(
+            reminders,
+            assistant,
+            lambda context, chat_id, text: self._send(context, chat_id, text),
+            check_seconds=config.reminder_check_s,
+        )
 
     # -- wiring --------------------------------------------------------------------------------------
 
@@ -468,6 +485,8 @@ class TelegramBot:
             ("deadlines", self.on_deadlines),
             ("contacts", self.on_contacts),
             ("human", self.on_human),
+            ("remind", self.reminders.on_remind),
+            ("reminders", self.reminders.on_list),
         ):
             application.add_handler(CommandHandler(name, callback, filters=messages))
         application.add_handler(MessageHandler(messages & filters.COMMAND, self.on_unknown_command))
@@ -477,6 +496,7 @@ class TelegramBot:
         )
         application.add_handler(CallbackQueryHandler(self.on_callback))
         application.add_error_handler(self.on_error)
+        self.reminders.install(application)
 
     async def announce(self, application: App) -> None:
         """Publish the command menu."""
@@ -573,6 +593,8 @@ class TelegramBot:
             "/deadlines — " + esc("各任务截止时间与剩余天数"),
             "/contacts — " + esc("通知联系人与各任务联系人"),
             "/human — " + esc("转人工：工作人员会在这里回复您"),
+            "/remind — " + esc("截止前 7 天和 1 天提醒您（先问截止时间，或 /remind 关键词）"),
+            "/reminders — " + esc("查看或取消提醒"),
             "/start — " + esc("示例问题"),
         ]
         if context.bot.username:
@@ -702,10 +724,12 @@ class TelegramBot:
             await self._send(context, chat.id, esc(text), reply_to=reply_to)
             return
         self._remember(data)
+        self.reminders.remember(chat.id, data)
         body = format_answer(data)
         if echo:
             body = f"<b>问：</b>{esc(question)}\n\n{body}"
-        await self._send(context, chat.id, body, reply_to=reply_to, markup=answer_keyboard(data))
+        markup = answer_keyboard(data, extra=self.reminders.keyboard_row(data))
+        await self._send(context, chat.id, body, reply_to=reply_to, markup=markup)
         self._turn(chat.id, "申请人", question)
         self._turn(chat.id, "机器人", str(data["answer"]))
         if data.get("escalated"):
@@ -747,6 +771,10 @@ class TelegramBot:
             await self._choose(update, context, rest)
         elif kind == "h":
             await self._close(update, context, rest)
+        elif kind == "r":
+            await self.reminders.on_button(update, context, rest)
+        elif kind == "u":
+            await self.reminders.on_cancel(update, context, rest)
         else:
             await query.answer()
 
@@ -1054,7 +1082,10 @@ def citation_keyboard(answer_id: str, citations: list[dict[str, Any]]) -> Inline
     return InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 
-def answer_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
+def answer_keyboard(
+    data: dict[str, Any], *, extra: list[list[InlineKeyboardButton]] | None = None
+) -> InlineKeyboardMarkup:
+    """Choice buttons, 原文 buttons, any extra rows (reminders), then 👍/👎."""
     answer_id = str(data["message_id"])
     rows = [
         [
@@ -1065,6 +1096,7 @@ def answer_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
         for i, option in enumerate((data.get("clarify") or [])[:MAX_CHOICE_BUTTONS])
     ]
     rows += [list(row) for row in citation_keyboard(answer_id, data.get("citations") or []).inline_keyboard]
+    rows += extra or []
     rows.append(
         [
             InlineKeyboardButton("👍", callback_data=f"f:u:{answer_id}"),
@@ -1088,6 +1120,7 @@ def build_application(
     *,
     handoffs: TelegramHandoffs | None = None,
     ask_lock: threading.Lock | None = None,
+    reminders: ReminderBook | None = None,
 ) -> App:
     """Build the bot once: its HTTP clients, handlers and state (`application.bot_data['applybot']`).
 
@@ -1095,7 +1128,10 @@ def build_application(
     """
     if not config.token:
         raise ConfigurationError("APPLYBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
-    bot = TelegramBot(config, assistant, journal, handoffs=handoffs, ask_lock=ask_lock)
+    sessions = getattr(journal, "sessions", None)  # the SQL store keeps reminders beside everything else
+    if reminders is None and sessions is not None:
+        reminders = ReminderBook(sessions, timezone=config.timezone, hour=config.reminder_hour)
+    bot = TelegramBot(config, assistant, journal, handoffs=handoffs, ask_lock=ask_lock, reminders=reminders)
 
     async def post_init(application: App) -> None:
         await bot.announce(application)

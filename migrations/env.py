@@ -12,6 +12,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import bot.notice_review  # noqa: F401  (their tables belong to the schema)
+import bot.reminders  # noqa: F401
 from bot.store import Base, database_url, make_engine
 
 config = context.config

@@ -117,6 +117,7 @@ class HybridSearcher:
         self._degraded_logged = False
         self._lock = threading.Lock()
         self._idf: dict[str, float] = {}
+        self.hidden_docs: frozenset[str] = frozenset()  # retired notices: kept, never found
         # Vector-search results by (embedded text, filter): on a busy day most questions are asked
         # before, and the Chroma round trip is then the largest cost of an answer. Cleared whenever
         # the entries change; a question answered while Chroma is down is served from here, whole.
@@ -181,6 +182,8 @@ class HybridSearcher:
             fused = lexical
         else:
             fused = reciprocal_rank_fusion([dense, lexical], k=FUSION_K, weights=[DENSE_WEIGHT, 1.0])
+        if self.hidden_docs:
+            fused = [(i, s) for i, s in fused if self.entries[i].doc_id not in self.hidden_docs]
         hits = self._hits(expanded, fused, dict(dense), dict(lexical), k)
         took = (time.perf_counter() - started) * 1000
         return SearchResult(hits, degraded=degraded, mode=mode, took_ms=took)

@@ -105,7 +105,7 @@ def test_ask_answers_the_deadline_with_a_verbatim_record_citation(
     data = response.json()
     assert set(data) == {
         "answer", "citations", "escalated", "contacts", "confidence", "intent", "task",
-        "session_id", "message_id", "language", "degraded", "clarify",
+        "session_id", "message_id", "language", "degraded", "clarify", "deadlines",
     }  # fmt: skip
     assert data["clarify"] == []  # one notice: nothing to choose between
     assert "2023年10月25日" in data["answer"]

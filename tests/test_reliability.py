@@ -42,8 +42,8 @@ from bot.services import ingest_and_index
 from bot.store import Store, open_store
 from handlers.api import KEEP_ALIVE_S
 from tests.conftest import DATA, SEED, make_settings
+from tests.servers import PgDatabase, admin_connection
 from tests.test_search import ChromaServer, _free_port
-from tests.test_store import PgDatabase, _admin
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -416,7 +416,7 @@ def deployment(
     embedding_cache: Path,
     seed_kb: tuple,  # type: ignore[type-arg]  # fills the embedding cache
 ) -> Iterator[Deployment]:
-    with _admin():
+    with admin_connection():
         pass  # fails at once, with the address, when PostgreSQL is not reachable
     root = tmp_path_factory.mktemp("reliability")
     chroma = ChromaServer(root / "chroma")

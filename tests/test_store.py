@@ -3,10 +3,8 @@ that keeps logging when the database is away, shared session context, FAQ flowin
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
+import bot.notice_review  # noqa: F401  (their tables are part of the schema the migrations build)
+import bot.reminders  # noqa: F401
 from bot.assistant import Assistant
 from bot.clock import FixedClock
 from bot.errors import ConfigurationError
@@ -35,11 +35,14 @@ from bot.store import (
     upgrade,
 )
 from tests.conftest import SEED, TODAY
+from tests.servers import PgDatabase
 
 pytestmark = pytest.mark.integration
 
-ADMIN_URL = os.environ.get("APPLYBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = {
+    "reminders",
+    "notice_decisions",
+    "reminder_sends",
     "conversations",
     "messages",
     "feedback",
@@ -55,43 +58,6 @@ TABLES = {
 
 
 # -- databases -------------------------------------------------------------------------------------------
-
-
-def _admin() -> Any:
-    import psycopg
-
-    try:
-        return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        # The store must be proven on real PostgreSQL: a missing server is a failure, not a skip.
-        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}")
-
-
-class PgDatabase:
-    """A PostgreSQL database of its own for one test, dropped afterwards."""
-
-    def __init__(self) -> None:
-        self.name = f"applybot_test_{uuid.uuid4().hex[:12]}"
-        with _admin() as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-        base = ADMIN_URL.rsplit("/", 1)[0]
-        self.url = f"{base}/{self.name}"
-
-    def refuse_connections(self) -> None:
-        """Make the database unreachable: no new connections, and the open ones are cut."""
-        with _admin() as conn:
-            conn.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (self.name,)
-            )
-
-    def accept_connections(self) -> None:
-        with _admin() as conn:
-            conn.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
-
-    def drop(self) -> None:
-        with _admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -155,7 +155,15 @@ def test_commands(tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: 
 
     async def scenario() -> None:
         async with polling(tg, assistant, journal, tmp_path):
-            assert [c["command"] for c in tg.commands] == ["start", "help", "deadlines", "contacts", "human"]
+            assert [c["command"] for c in tg.commands] == [
+                "start",
+                "help",
+                "deadlines",
+                "contacts",
+                "human",
+                "remind",
+                "reminders",
+            ]
             assert tg.calls("deleteWebhook")  # polling clears any webhook first
 
             start_msg, since = say(tg, ALICE, "/start")

@@ -40,6 +40,7 @@
         typing: "Answering…",
         sources: "Sources",
         contacts: "Contacts",
+        calendar: "Add to calendar",
         contact: "Contact staff",
         handoffDone: "Your request has been passed to the staff. You can also contact:",
         handoffNone: "Your request has been passed to the staff.",
@@ -69,6 +70,7 @@
         typing: "正在回答…",
         sources: "依据",
         contacts: "联系人",
+        calendar: "加入日历",
         contact: "联系工作人员",
         handoffDone: "已通知工作人员。您也可以直接联系：",
         handoffNone: "已通知工作人员。",
@@ -248,6 +250,8 @@
     ".ab-choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;}",
     ".ab-chip{border:1px solid #1a73e8;color:#1a73e8;background:#fff;border-radius:14px;padding:3px 10px;font-size:13px;text-align:left;}",
     ".ab-chip:hover,.ab-chip:focus{background:#e8f0fe;}",
+    ".ab-deadlines{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;}",
+    ".ab-ics{color:#1a73e8;font-size:13px;text-decoration:none;border-bottom:1px dashed #1a73e8;}",
     ".ab-handoff{border:1px solid #b3261e;color:#b3261e;background:#fff;border-radius:6px;padding:3px 10px;font-size:13px;}",
     ".ab-handoff:hover{background:#fff1f0;}",
     ".ab-form{display:flex;gap:8px;padding:8px 10px 10px;background:#fff;}",
@@ -402,6 +406,21 @@
       container.appendChild(row);
     }
 
+    // A deadline the answer gives: "加入日历" downloads its .ics file (any calendar app opens it).
+    function renderDeadlines(container, deadlines) {
+      if (!deadlines || !deadlines.length) return;
+      var row = el("div", { class: "ab-deadlines" });
+      deadlines.forEach(function (d) {
+        var link = el(
+          "a",
+          { class: "ab-ics", href: API + "/api/deadlines/" + encodeURIComponent(d.key) + ".ics", download: "" },
+          TEXT.calendar + (deadlines.length > 1 ? "：" + d.what : "")
+        );
+        row.appendChild(link);
+      });
+      container.appendChild(row);
+    }
+
     function renderContacts(container, contacts, label) {
       if (!contacts || !contacts.length) return;
       if (label) container.appendChild(el("div", { class: "ab-label" }, label));
@@ -482,6 +501,7 @@
         node = el("div", { class: "ab-msg ab-bot", "data-message-id": message.message_id || "" });
         node.appendChild(el("div", { class: "ab-text" }, message.text));
         renderChoices(node, message.clarify);
+        renderDeadlines(node, message.deadlines);
         renderCitations(node, message.citations);
         renderContacts(node, message.contacts, TEXT.contacts);
         renderRating(node, message);
@@ -667,6 +687,9 @@
             contacts: final.escalated ? final.contacts || [] : [],
             clarify: (final.clarify || []).map(function (o) {
               return { doc_id: o.doc_id, title: o.title };
+            }),
+            deadlines: (final.deadlines || []).map(function (d) {
+              return { key: d.key, what: d.what, date: d.date };
             }),
             message_id: final.message_id,
             escalated: !!final.escalated,

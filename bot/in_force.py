@@ -1,0 +1,395 @@
+"""The notices as they stand today: what later notices changed, which round is current, what is revoked.
+
+`InForce` is built from the documents and their relations (retrieval.relations). It moves a record's
+deadline to the date an amendment gives, remembers the change so the answer can say so and cite both
+notices, rewrites a prose answer that would state a superseded date, and picks the round of a call a
+question is about (the current one unless the question names a year or another round).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from bot.compose import deadline_status, phrase, show_date
+from retrieval.entities import PHONE, find_dates
+from retrieval.model import Document, Record
+from retrieval.normalize import to_simplified
+from retrieval.relations import Change, Relation, published_date
+
+# Status of a notice, as staff see it and as answers treat it.
+CURRENT, AMENDED, SUPERSEDED, REVOKED, RETIRED = "current", "amended", "superseded", "revoked", "retired"
+_THIS_YEAR = re.compile(r"今年|本年度?|this year")
+_LAST_YEAR = re.compile(r"去年|上一?年度?|last year")
+_NEXT_ROUND = re.compile(r"下一?[批轮届期次]|明年|next (?:round|year|batch)")
+_PREVIOUS_ROUND = re.compile(r"上一?[批轮届期次]|previous (?:round|batch)")
+_PLACE_WORDS = re.compile(r"地点|地址|考场|会场|场地")
+_NAMED_YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年?")
+
+
+@dataclass
+class AppliedChange:
+    """A change a later notice makes to a value of an earlier one."""
+
+    relation: Relation
+    change: Change
+    source: Document  # the amending notice
+    replaced: str | None = None  # the ISO date it replaces (a record's original deadline)
+
+
+@dataclass
+class Revision:
+    """What the values in force make of an answer: its lines, and the amendments' sentences to cite."""
+
+    lines: list[str]
+    cite: list[tuple[Document, int, int]] = field(default_factory=list)
+    phones: dict[str, str] = field(default_factory=dict)  # a corrected number: old -> new
+
+
+class InForce:
+    """Relations between notices applied: the values, rounds and statuses in force."""
+
+    def __init__(self, documents: dict[str, Document], relations: list[Relation]) -> None:
+        self.documents = documents
+        self.relations = [r for r in relations if r.source in documents and r.target in documents]
+        self.by_target: dict[str, list[Relation]] = {}
+        self.by_source: dict[str, list[Relation]] = {}
+        for relation in self.relations:
+            self.by_target.setdefault(relation.target, []).append(relation)
+            self.by_source.setdefault(relation.source, []).append(relation)
+        self.record_changes: dict[str, AppliedChange] = {}
+
+    # -- statuses and rounds ---------------------------------------------------------------------
+
+    def status(self, doc_id: str) -> str:
+        """current, amended (a later notice changes some values), superseded (a later round) or revoked."""
+        kinds = {r.kind for r in self.by_target.get(doc_id, [])}
+        if "revokes" in kinds:
+            return REVOKED
+        if "next_round" in kinds:
+            return SUPERSEDED
+        if kinds & {"postpones", "amends", "corrects"}:
+            return AMENDED
+        return CURRENT
+
+    def amendments_of(self, doc_id: str) -> list[Relation]:
+        kinds = ("postpones", "amends", "corrects", "revokes")
+        return [r for r in self.by_target.get(doc_id, []) if r.kind in kinds]
+
+    def amended_notice(self, doc_id: str) -> str | None:
+        """The notice an amendment acts on (the one questions about the call are answered from)."""
+        for relation in self.by_source.get(doc_id, []):
+            if relation.kind in ("postpones", "amends", "corrects", "revokes"):
+                return relation.target
+        return None
+
+    def rounds(self, doc_id: str) -> list[str]:
+        """Every round of the call the notice belongs to, oldest first."""
+        first = doc_id
+        seen = {first}
+        while True:
+            earlier = next((r.target for r in self.by_source.get(first, []) if r.kind == "next_round"), None)
+            if earlier is None or earlier in seen:
+                break
+            first = earlier
+            seen.add(first)
+        chain = [first]
+        while True:
+            later = next(
+                (r.source for r in self.by_target.get(chain[-1], []) if r.kind == "next_round"), None
+            )
+            if later is None or later in chain:
+                return chain
+            chain.append(later)
+
+    def round_for(self, doc_id: str, question: str, today: date) -> str:
+        """The round of the call a question means: a named year, last year, the next or previous round,
+        else the current (latest) one."""
+        chain = self.rounds(doc_id)
+        if len(chain) == 1:
+            return doc_id
+        text = to_simplified(question).lower()
+        years = {d: _round_year(self.documents[d]) for d in chain}
+        named = _NAMED_YEAR.search(text)
+        wanted = None
+        if named:
+            wanted = int(named.group(1))
+        elif _LAST_YEAR.search(text):
+            wanted = today.year - 1
+        elif _THIS_YEAR.search(text):
+            wanted = today.year
+        if wanted is not None:
+            for d in chain:
+                if years[d] == wanted:
+                    return d
+            return doc_id
+        position = chain.index(doc_id)
+        if _NEXT_ROUND.search(text):
+            return chain[min(position + 1, len(chain) - 1)]
+        if _PREVIOUS_ROUND.search(text):
+            return chain[max(position - 1, 0)]
+        return chain[-1]
+
+    def newer_round(self, doc_id: str) -> str | None:
+        return next((r.source for r in self.by_target.get(doc_id, []) if r.kind == "next_round"), None)
+
+    def collapse(self, candidates: list[str]) -> list[str]:
+        """Candidates that are one call count once: an amendment goes to its notice, rounds to the latest."""
+        out: list[str] = []
+        for doc_id in candidates:
+            doc_id = self.amended_notice(doc_id) or doc_id
+            doc_id = self.rounds(doc_id)[-1]
+            if doc_id not in out:
+                out.append(doc_id)
+        return out
+
+    # -- values in force -------------------------------------------------------------------------
+
+    def apply_to_records(self, records: list[Record]) -> list[Record]:
+        """Return the records with the deadlines later notices moved (the originals stay in the documents)."""
+        out = []
+        for record in records:
+            applied = self._record_change(record)
+            if applied is None or applied.change.new_iso is None:
+                out.append(record)
+                continue
+            applied.replaced = record.deadline
+            self.record_changes[record.record_id] = applied
+            start = (
+                record.deadline_start
+                if record.deadline_start and record.deadline_start < applied.change.new_iso
+                else None
+            )
+            out.append(
+                replace(record, deadline=applied.change.new_iso, deadline_start=start, deadline_time=None)
+            )
+        return out
+
+    def _record_change(self, record: Record) -> AppliedChange | None:
+        if not record.deadline:
+            return None
+        found = None
+        for relation in self.amendments_of(record.doc_id):
+            for change in relation.changes:
+                if change.kind != "date" or not change.new_iso:
+                    continue
+                if change.old_iso and change.old_iso != record.deadline:
+                    continue
+                names_task = _names(change.subject, record.task)
+                names_other = any(
+                    _names(change.subject, other.task)
+                    for other in self.documents[record.doc_id].records
+                    if other.task and other.task != record.task
+                )
+                if names_other and not names_task:
+                    continue  # the sentence moves another task's date
+                found = AppliedChange(relation, change, self.documents[relation.source])
+        return found
+
+    # -- answers in force ------------------------------------------------------------------------
+
+    def revise(
+        self,
+        lines: list[str],
+        cited: list[tuple[str, str]],
+        records: list[Record],
+        lang: str,
+        day: date,
+    ) -> Revision:
+        """Rewrite an answer so that it never states a superseded value as current.
+
+        `cited` holds (doc_id, quote) of the answer's citations; `records` the records it is about
+        (their deadlines are already the ones in force). A line that quotes a moved date is replaced by
+        one that gives the old and the new date; a corrected contact likewise; a revoked notice and an
+        older round are said so. The amending notice's sentence is cited beside the original.
+        """
+        revision = Revision(list(lines))
+        notes: list[str] = []  # said before the answer (revoked, an older round)
+        after: list[str] = []  # said after it (a record's moved deadline: the line above gives the new one)
+        seen: set[int] = set()
+        for record in records:
+            applied = self.record_changes.get(record.record_id)
+            if applied is None or id(applied.change) in seen:
+                continue
+            seen.add(id(applied.change))
+            old = applied.change.old_iso or applied.replaced
+            after.append(
+                phrase(
+                    "moved_record",
+                    lang,
+                    old=show_date(old, lang) if old else applied.change.old or "",
+                    new=show_date(str(applied.change.new_iso), lang),
+                    title=_short(applied.source.title),
+                )
+            )
+            revision.cite.append((applied.source, applied.change.start, applied.change.end))
+        for doc_id, quote in cited:
+            doc = self.documents.get(doc_id)
+            if doc is None:
+                continue
+            year = _round_year(doc)
+            for written, applied in self.superseded_dates(doc, quote, year):
+                stale = [line for line in revision.lines if _states(line, written)]
+                if id(applied.change) in seen:
+                    revision.lines = [line for line in revision.lines if line not in stale]  # said already
+                    continue
+                if not stale and applied.change.old_iso is None:
+                    continue
+                seen.add(id(applied.change))
+                new_iso = str(applied.change.new_iso)
+                old_iso = applied.change.old_iso
+                revision.lines = _replace(
+                    revision.lines,
+                    stale,
+                    phrase(
+                        "moved" if old_iso is None or old_iso <= new_iso else "moved_earlier",
+                        lang,
+                        old=show_date(applied.change.old_iso, lang) if applied.change.old_iso else written,
+                        new=show_date(new_iso, lang),
+                        status=deadline_status(new_iso, day, lang),
+                        title=_short(applied.source.title),
+                    ),
+                )
+                revision.cite.append((applied.source, applied.change.start, applied.change.end))
+            for applied in self.other_changes(doc_id):
+                if id(applied.change) in seen:
+                    continue
+                if applied.change.kind == "contact":
+                    if self._correct_phone(revision, applied, quote, lang):
+                        seen.add(id(applied.change))
+                elif _PLACE_WORDS.search(quote):
+                    seen.add(id(applied.change))
+                    note = phrase(
+                        "corrected", lang, new=applied.change.new, title=_short(applied.source.title)
+                    )
+                    revision.lines = [note, *revision.lines]
+                    revision.cite.append((applied.source, applied.change.start, applied.change.end))
+            for relation in self.by_target.get(doc_id, []):
+                if relation.kind == "revokes" and id(relation) not in seen:
+                    seen.add(id(relation))
+                    source = self.documents[relation.source]
+                    notes.append(phrase("revoked", lang, title=_short(source.title)))
+                    revision.cite.append((source, 0, _title_end(source)))
+                elif relation.kind == "next_round" and id(relation) not in seen:
+                    seen.add(id(relation))
+                    source = self.documents[relation.source]
+                    notes.append(phrase("newer_round", lang, title=_short(source.title)))
+                    revision.cite.append((source, 0, _title_end(source)))
+        revision.lines = notes + revision.lines + after
+        return revision
+
+    def date_changes(self, doc_id: str) -> list[AppliedChange]:
+        """The date changes later notices make to a notice (latest notice last, so it wins)."""
+        out = []
+        for relation in self.amendments_of(doc_id):
+            source = self.documents[relation.source]
+            out += [
+                AppliedChange(relation, c, source) for c in relation.changes if c.kind == "date" and c.new_iso
+            ]
+        return out
+
+    def other_changes(self, doc_id: str) -> list[AppliedChange]:
+        """Contact and place corrections later notices make to a notice."""
+        out = []
+        for relation in self.amendments_of(doc_id):
+            source = self.documents[relation.source]
+            out += [AppliedChange(relation, c, source) for c in relation.changes if c.kind != "date"]
+        return out
+
+    def _correct_phone(self, revision: Revision, applied: AppliedChange, quote: str, lang: str) -> bool:
+        """Put the corrected number where an answer line gives the old one; tell whether it did."""
+        new = PHONE.search(applied.change.new)
+        olds = {applied.change.old} if applied.change.old else {m.group(0) for m in PHONE.finditer(quote)}
+        if new is None or len(olds) != 1:
+            return False
+        old = olds.pop()
+        if not any(old in line for line in revision.lines):
+            return False
+        mark = phrase("corrected_from", lang, old=old, title=_short(applied.source.title))
+        revision.lines = [
+            line.replace(old, new.group(0) + mark, 1) if old in line else line for line in revision.lines
+        ]
+        revision.phones[old] = new.group(0)
+        revision.cite.append((applied.source, applied.change.start, applied.change.end))
+        return True
+
+    def superseded_dates(
+        self, doc: Document, quote: str, year: int | None
+    ) -> list[tuple[str, AppliedChange]]:
+        """The dates a quoted passage of a notice states that a later notice moved: (as written, change)."""
+        changes = self.date_changes(doc.doc_id)
+        if not changes:
+            return []
+        found = []
+        for entity in find_dates(quote, default_year=year):
+            end = (
+                entity.value.get("end") or entity.value.get("date")
+                if isinstance(entity.value, dict)
+                else None
+            )
+            for applied in changes:
+                old = applied.change.old_iso
+                if (old and end == old) or (old is None and _about(applied.change.subject, quote)):
+                    found.append((entity.text, applied))
+        return found
+
+
+def _short(title: str, limit: int = 30) -> str:
+    """A title short enough for an answer on a phone (the citation carries it whole)."""
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def _replace(lines: list[str], stale: list[str], note: str) -> list[str]:
+    """Put the note where the first stale line was (first when none), and drop the stale lines."""
+    if not stale:
+        return [note, *lines]
+    out = []
+    for line in lines:
+        if line is stale[0]:
+            out.append(note)
+        elif line not in stale:
+            out.append(line)
+    return out
+
+
+def _states(line: str, written: str) -> bool:
+    """Tell whether an answer line states a date as written (or its month and day alone)."""
+    if written in line:
+        return True
+    day = re.search(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]", written)
+    return day is not None and re.sub(r"\s", "", day.group(0)) in re.sub(r"\s", "", line)
+
+
+def _title_end(doc: Document) -> int:
+    """The end of the notice's title in its text (the span a citation of the notice itself quotes)."""
+    at = doc.text.find(doc.title)
+    return at + len(doc.title) if at != -1 else min(len(doc.text), 80)
+
+
+def _round_year(doc: Document) -> int | None:
+    """The year of a notice: the one its title names, else that of its own date."""
+    m = re.search(r"(?<!\d)(20\d{2}|19\d{2})", doc.title)
+    if m:
+        return int(m.group(1))
+    dates = sorted(p.date for p in doc.parts if p.date)
+    own = dates[-1] if dates else published_date(doc)
+    return int(own[:4]) if own else None
+
+
+def _names(subject: str, task: str) -> bool:
+    """Tell whether a change's subject names a task (most of the task's character pairs appear in it)."""
+    if not subject or not task:
+        return False
+    grams = {task[i : i + 2] for i in range(len(task) - 1)}
+    return bool(grams) and sum(g in subject for g in grams) / len(grams) >= 0.6
+
+
+def _about(subject: str, quote: str) -> bool:
+    """Tell whether a passage states the value a change with no old value replaces: a deadline, or the
+    thing the change names ('受理时间', '报名截止时间')."""
+    quote = to_simplified(quote)
+    if re.search(r"截止|截至|之前|以前|前(?:提交|报送|完成|上传|送达)", quote):
+        return True
+    tail = re.sub(r"[^\u4e00-\u9fff]", "", subject)[-4:]
+    return len(tail) >= 2 and tail in quote

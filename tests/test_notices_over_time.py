@@ -1,0 +1,194 @@
+"""Notices over time: a later notice that postpones, corrects, revokes or repeats an earlier one.
+
+The relations are found from the notices themselves (their titles, 文号 and sentences); answers give
+the value in force, say what changed and cite both notices. The notices in tests/data/amendments
+were written here (unit tests); those in tests/data/real/ey-gazette-amend are real gazette records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.assistant import Assistant
+from bot.cli import app
+from retrieval.loaders import load_file
+from retrieval.model import Block, Document
+from retrieval.parse import parse_document
+from retrieval.relations import find_relations
+from tests.builders import write_docx, write_html
+from tests.conftest import DATA, SEED, make_assistant
+
+AMENDMENTS = sorted((DATA / "amendments").glob("*.txt"))
+REAL_AMEND = sorted((DATA / "real" / "ey-gazette-amend").glob("*.txt"))
+GAZETTE = sorted((DATA / "real" / "ey-gazette").glob("*.txt"))
+
+
+def _parse(paths: list[Path]) -> list[Document]:
+    return [parse_document(load_file(p), rel_path=p.name) for p in paths]
+
+
+def _pairs(docs: list[Document]) -> set[tuple[str, str, str]]:
+    files = {d.doc_id: Path(d.path).stem for d in docs}
+    return {(r.kind, files[r.source], files[r.target]) for r in find_relations(docs)}
+
+
+def test_relations_among_written_notices() -> None:
+    docs = _parse([*AMENDMENTS, SEED])
+    assert _pairs(docs) == {
+        ("postpones", "seed-postponement", SEED.stem),
+        ("corrects", "contest-2026-correction", "contest-2026"),
+        ("next_round", "contest-2026", "contest-2025"),
+        ("revokes", "lecture-series-stopped", "lecture-series"),
+    }
+    postponement = next(r for r in find_relations(docs) if r.kind == "postpones")
+    assert postponement.via == "doc_number"  # the 文号 it quotes is the seed's
+    (change,) = postponement.changes
+    assert (change.old_iso, change.new_iso, change.old, change.new) == (
+        "2023-10-07",
+        "2023-10-15",
+        "2023年10月7日",
+        "2023年10月15日",
+    )
+    correction = next(r for r in find_relations(docs) if r.kind == "corrects")
+    assert [(c.kind, c.new) for c in correction.changes] == [("contact", "027-68750099")]
+
+
+def test_relations_do_not_depend_on_the_format(tmp_path: Path) -> None:
+    """The same postponement as Word, and the correction as a web page, relate the same way."""
+    text = (DATA / "amendments" / "seed-postponement.txt").read_text(encoding="utf-8").split("\n\n")
+    docx = write_docx(
+        tmp_path / "postponement.docx",
+        [Block("heading", text[0], level=1), *[Block("paragraph", p.strip()) for p in text[1:]]],
+    )
+    lines = (DATA / "amendments" / "contest-2026-correction.txt").read_text(encoding="utf-8").split("\n\n")
+    html = write_html(
+        tmp_path / "correction.html",
+        [Block("heading", lines[0], level=1), *[Block("paragraph", p.strip()) for p in lines[1:]]],
+    )
+    docs = _parse([docx, html, SEED, DATA / "amendments" / "contest-2026.txt"])
+    assert _pairs(docs) == {
+        ("postpones", "postponement", SEED.stem),
+        ("corrects", "correction", "contest-2026"),
+    }
+
+
+def test_relations_among_real_gazette_records() -> None:
+    """Seven real pairs (extensions, corrections, amendments, yearly rounds) and no relation invented
+    among the ten unrelated records beside them."""
+    docs = _parse([*REAL_AMEND, *GAZETTE])
+    found = _pairs(docs)
+    assert found == {
+        ("postpones", "ey-gazette-82070", "ey-gazette-81756"),
+        ("postpones", "ey-gazette-52865", "ey-gazette-52308"),
+        ("postpones", "ey-gazette-28559", "ey-gazette-27986"),
+        ("corrects", "ey-gazette-3061", "ey-gazette-2806"),
+        ("amends", "ey-gazette-50195", "ey-gazette-50051"),
+        ("next_round", "ey-gazette-82486", "ey-gazette-74409"),
+        ("next_round", "ey-gazette-82662", "ey-gazette-74057"),
+    }
+    by_file = {d.doc_id: Path(d.path).stem for d in docs}
+    extension = next(r for r in find_relations(docs) if by_file[r.source] == "ey-gazette-82070")
+    moved = [(c.old_iso, c.new_iso) for c in extension.changes if c.old_iso]
+    assert moved == [("2016-02-04", "2016-02-19")]
+    assert find_relations(_parse(GAZETTE)) == []
+
+
+def test_inspect_shows_relations(tmp_path: Path) -> None:
+    runner = CliRunner()
+    files = [DATA / "amendments" / "contest-2026.txt", DATA / "amendments" / "contest-2026-correction.txt"]
+    human = runner.invoke(app, ["inspect", *map(str, files)])
+    assert human.exit_code == 0, human.output
+    assert "—corrects→" in human.output and "contact: ? → 027-68750099" in human.output
+    result = runner.invoke(app, ["inspect", "--json", *map(str, files)])
+    data = json.loads(result.output)
+    assert {d["title"]: d["status"] for d in data["documents"]} == {
+        "关于举办2026年校园节能创意设计大赛的通知": "amended",
+        "关于2026年校园节能创意设计大赛联系方式更正的通知": "current",
+    }
+    (relation,) = data["relations"]
+    assert relation["kind"] == "corrects" and relation["changes"][0]["new"] == "027-68750099"
+
+
+# -- answers in force (the real model and Chroma) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def over_time(build_kb: Callable[..., tuple[Any, Any]]) -> tuple[Any, Any]:
+    return build_kb([*AMENDMENTS, SEED, *REAL_AMEND], "over-time")
+
+
+@pytest.fixture()
+def assistant(over_time: tuple[Any, Any]) -> Assistant:
+    return make_assistant(over_time[1])  # today: 2026-11-28
+
+
+def _cited(answer: Any) -> set[str]:
+    return {c.title for c in answer.citations}
+
+
+@pytest.mark.slow
+def test_a_postponed_task_deadline_is_the_new_one_with_both_notices_cited(assistant: Assistant) -> None:
+    answer = assistant.ask("推进学历继续教育教学改革创新什么时候截止？")
+    first = answer.answer.splitlines()[0]
+    assert "2023年10月15日" in first and "10月7日" not in first
+    assert "调整为2023年10月15日" in answer.answer  # the change is said, old date only as the old one
+    assert "省教育厅关于延长学习型社会建设重点任务申报时间的通知" in _cited(answer)
+    assert any("2023年10月7日" in c.quote for c in answer.citations)  # the original row, verbatim
+    # A task whose date the postponement does not name keeps its own.
+    other = assistant.ask("加强新时代学习型城市建设的申报截止时间")
+    assert "2023年10月8日" in other.answer.splitlines()[0]
+
+
+@pytest.mark.slow
+def test_every_deadline_listed_is_the_one_in_force(assistant: Assistant) -> None:
+    answer = assistant.ask("申报什么时候截止")
+    listed = [line for line in answer.answer.splitlines() if re.match(r"\d+\. ", line)]
+    assert len(listed) == 5
+    assert not any("10月7日" in line for line in listed)
+    assert sum("2023年10月15日" in line for line in listed) == 3
+
+
+@pytest.mark.slow
+def test_a_corrected_phone_replaces_the_old_one(assistant: Assistant) -> None:
+    answer = assistant.ask("节能创意设计大赛的联系电话是多少？")
+    assert "027-68750099" in answer.answer
+    assert "原为027-68750001" in answer.answer and answer.answer.count("027-68750001") == 1
+    assert [c.phone for c in answer.contacts] == ["027-68750099"]
+    assert "关于2026年校园节能创意设计大赛联系方式更正的通知" in _cited(answer)
+
+
+@pytest.mark.slow
+def test_rounds_the_current_one_unless_another_is_named(assistant: Assistant) -> None:
+    current = assistant.ask("节能创意设计大赛报名什么时候截止？")
+    assert "2026年12月18日" in current.answer and "2025年" not in current.answer
+    last_year = assistant.ask("去年的节能创意设计大赛报名截止是哪天？")
+    assert "2025年5月20日" in last_year.answer
+    assert "最新一轮" in last_year.answer  # an older round says which one is current
+    named = assistant.ask("2025年节能创意设计大赛每队最多几个人？")
+    assert "4人" in named.answer and "5人" not in named.answer
+    follow = assistant.ask("今年每队最多几个人？", session_id=named.session_id)
+    assert "5人" in follow.answer
+
+
+@pytest.mark.slow
+def test_a_revoked_notice_says_so(assistant: Assistant) -> None:
+    answer = assistant.ask("青年教师教学午餐会什么时候举办？")
+    assert answer.answer.startswith(
+        "注意：该通知已被《关于停止开展青年教师教学午餐会系列活动的通知》撤销或停止"
+    )
+    assert "关于停止开展青年教师教学午餐会系列活动的通知" in _cited(answer)
+
+
+@pytest.mark.slow
+def test_a_real_extension_gives_the_new_date(assistant: Assistant) -> None:
+    answer = assistant.ask("原住民族影視音樂補助101年度受理截止日？")
+    assert "5月18日" in answer.answer.splitlines()[0]
+    assert "5月4日" not in answer.answer.replace("原定4月2日（一）至5月4日", "")
+    assert len({c.doc_id for c in answer.citations}) == 2
