@@ -482,7 +482,7 @@ def create_app(
 
     app = FastAPI(
         title="applybot",
-        version="0.1.0",
+        version="0.4.0",
         description="Answers applicants' questions about calls for applications with verbatim citations.",
         lifespan=lifespan,
         # applybot exports Prometheus metrics (/metrics); FastAPI's OpenTelemetry hooks would only
