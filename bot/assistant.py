@@ -32,8 +32,8 @@ from bot.contract import Answer, Citation, ContactOut, DeadlineRef, NoticeOption
 from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
 from bot.fact_answers import ASKED, PREDICATE_WORDS, PREDICATES, asked_kinds
+from bot.in_force import Decisions, apply_decisions
 from bot.knowledge import KnowledgeView
-from bot.notice_review import Decisions, apply_decisions
 from bot.notices import NoticeResolver, Resolution
 from bot.prose import ProseAnswerer, ProseDraft
 from bot.rephrase import LlmRephraser

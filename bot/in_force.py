@@ -16,7 +16,7 @@ from bot.compose import deadline_status, phrase, show_date
 from retrieval.entities import PHONE, find_dates
 from retrieval.model import Document, Record
 from retrieval.normalize import to_simplified
-from retrieval.relations import Change, Relation, published_date
+from retrieval.relations import Change, Relation, find_changes, published_date
 
 # Status of a notice, as staff see it and as answers treat it.
 CURRENT, AMENDED, SUPERSEDED, REVOKED, RETIRED = "current", "amended", "superseded", "revoked", "retired"
@@ -45,6 +45,16 @@ class Revision:
     lines: list[str]
     cite: list[tuple[Document, int, int]] = field(default_factory=list)
     phones: dict[str, str] = field(default_factory=dict)  # a corrected number: old -> new
+
+
+@dataclass
+class Decisions:
+    """The decisions in force, as plain data."""
+
+    retired: set[str] = field(default_factory=set)
+    confirmed: set[tuple[str, str]] = field(default_factory=set)
+    rejected: set[tuple[str, str]] = field(default_factory=set)
+    added: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, target) -> kind
 
 
 class InForce:
@@ -393,3 +403,26 @@ def _about(subject: str, quote: str) -> bool:
         return True
     tail = re.sub(r"[^\u4e00-\u9fff]", "", subject)[-4:]
     return len(tail) >= 2 and tail in quote
+
+
+def apply_decisions(
+    relations: list[Relation], documents: list[Document], decisions: Decisions
+) -> list[Relation]:
+    """The found relations with staff decisions applied: rejected ones out, added ones in, confirmed marked."""
+    by_id = {d.doc_id: d for d in documents}
+    out = []
+    for relation in relations:
+        pair = (relation.source, relation.target)
+        if pair in decisions.rejected or pair in decisions.added:
+            continue
+        out.append(replace(relation, confirmed=True) if pair in decisions.confirmed else relation)
+    for (source, target), kind in decisions.added.items():
+        doc = by_id.get(source)
+        if doc is None or target not in by_id:
+            continue
+        own = published_date(doc) or next((p.date for p in doc.parts if p.date), None)
+        changes = (
+            find_changes(doc, default_year=int(own[:4]) if own else None) if kind != "next_round" else []
+        )
+        out.append(Relation(kind, source, target, "staff", "staff", changes, confirmed=True))
+    return out

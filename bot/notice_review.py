@@ -8,16 +8,15 @@ in the logs; restoring it brings it back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
+from bot.in_force import Decisions
 from bot.store import Base, UtcDateTime, utcnow
-from retrieval.model import Document
-from retrieval.relations import RELATION_KINDS, Relation, find_changes, published_date
+from retrieval.relations import RELATION_KINDS
 
 DECISIONS = ("confirmed", "rejected", "added", "retired", "restored")
 
@@ -34,16 +33,6 @@ class NoticeDecision(Base):
     relation_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     staff: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-@dataclass
-class Decisions:
-    """The decisions in force, as plain data."""
-
-    retired: set[str] = field(default_factory=set)
-    confirmed: set[tuple[str, str]] = field(default_factory=set)
-    rejected: set[tuple[str, str]] = field(default_factory=set)
-    added: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, target) -> kind
 
 
 class NoticeDecisions:
@@ -99,26 +88,3 @@ class NoticeDecisions:
                 select(func.count(NoticeDecision.id), func.max(NoticeDecision.id))
             ).one()
         return f"{count}:{latest or 0}"
-
-
-def apply_decisions(
-    relations: list[Relation], documents: list[Document], decisions: Decisions
-) -> list[Relation]:
-    """The found relations with staff decisions applied: rejected ones out, added ones in, confirmed marked."""
-    by_id = {d.doc_id: d for d in documents}
-    out = []
-    for relation in relations:
-        pair = (relation.source, relation.target)
-        if pair in decisions.rejected or pair in decisions.added:
-            continue
-        out.append(replace(relation, confirmed=True) if pair in decisions.confirmed else relation)
-    for (source, target), kind in decisions.added.items():
-        doc = by_id.get(source)
-        if doc is None or target not in by_id:
-            continue
-        own = published_date(doc) or next((p.date for p in doc.parts if p.date), None)
-        changes = (
-            find_changes(doc, default_year=int(own[:4]) if own else None) if kind != "next_round" else []
-        )
-        out.append(Relation(kind, source, target, "staff", "staff", changes, confirmed=True))
-    return out

@@ -243,8 +243,9 @@ def test_upload_preview_and_publish_a_docx_notice(
     expect(documents).to_have_count(2)
     listed = documents.filter(has_text=NOTICE_TITLE)
     expect(listed).to_have_count(1)
-    expect(listed.locator("td").nth(1)).to_have_text(NOTICE_FILE)
-    expect(listed.locator("td").nth(3)).to_have_text("2")  # records
+    expect(listed.locator("td").nth(1)).to_have_text("现行")  # its status: nothing amends it
+    expect(listed.locator("td").nth(2)).to_have_text(NOTICE_FILE)
+    expect(listed.locator("td").nth(4)).to_have_text("2")  # records
     assert (Path(settings.knowledge_dir) / NOTICE_FILE).is_file()
 
     # Applicants get the row's deadline, cited from a record of the new document.

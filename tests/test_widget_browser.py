@@ -186,6 +186,12 @@ def test_ask_cite_hand_off_rate_and_reload(page: Page, server: Server, journal: 
     expect(quote).to_be_visible()
     expect(quote.locator("blockquote")).to_contain_text("2023年10月25日")
     expect(quote.locator(".ab-src")).to_contain_text("学习型社会建设重点任务")
+    # The deadline the answer gives can go into a calendar: the link fetches a real .ics file.
+    ics = answer.locator(".ab-ics")
+    expect(ics).to_have_text("加入日历")
+    calendar = page.request.get(str(ics.get_attribute("href")))
+    assert calendar.ok and calendar.headers["content-type"].startswith("text/calendar")
+    assert b"DTSTART;VALUE=DATE:20231025" in calendar.body()
     if SCREENSHOTS:
         DOCS.mkdir(exist_ok=True)
         page.screenshot(path=str(DOCS / "widget-desktop.png"))
