@@ -166,6 +166,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "zh": "注意：该通知已被《{title}》撤销或停止。",
         "en": "Note: this notice was revoked or stopped by “{title}”.",
     },
+    "round_passed": {
+        "zh": "这一轮的截止日期都已过；最新一轮见《{title}》，截止 {date}（{status}）。",
+        "en": "Every deadline of this round has passed; the latest round is “{title}”, closing {date} ({status}).",
+    },
+    "round_passed_no_date": {
+        "zh": "这一轮的截止日期都已过；最新一轮见《{title}》。",
+        "en": "Every deadline of this round has passed; the latest round is “{title}”.",
+    },
     "newer_round": {
         "zh": "这是较早一轮的通知；最新一轮见《{title}》。",
         "en": "This is an earlier round; the latest is “{title}”.",

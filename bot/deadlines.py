@@ -11,13 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from bot.in_force import AMENDED, CURRENT, InForce
+from bot.in_force import AMENDED, CURRENT, DEADLINE_WORDS, InForce
 from retrieval.model import Document, Record, stable_id
 from retrieval.normalize import to_simplified
-
-_DEADLINE_SENTENCE = re.compile(
-    r"截止|截至|之前|以前|前(?:提交|报送|完成|上传|送达|报名|交|寄)|报名时间|申报时间|申请时间|受理|报名日期"
-)
 
 
 @dataclass
@@ -72,7 +68,7 @@ def find_deadlines(
                 continue
             sentence = doc.text[fact.start : fact.end]
             end = fact.value.get("end") or fact.value.get("date")
-            if not end or not _DEADLINE_SENTENCE.search(to_simplified(sentence)) or end in seen:
+            if not end or not DEADLINE_WORDS.search(to_simplified(sentence)) or end in seen:
                 continue
             seen.add(str(end))
             deadline = Deadline(

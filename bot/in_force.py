@@ -24,6 +24,10 @@ _THIS_YEAR = re.compile(r"今年|本年度?|this year")
 _LAST_YEAR = re.compile(r"去年|上一?年度?|last year")
 _NEXT_ROUND = re.compile(r"下一?[批轮届期次]|明年|next (?:round|year|batch)")
 _PREVIOUS_ROUND = re.compile(r"上一?[批轮届期次]|previous (?:round|batch)")
+# A sentence that sets a deadline (simplified Chinese).
+DEADLINE_WORDS = re.compile(
+    r"截止|截至|之前|以前|前(?:提交|报送|完成|上传|送达|报名|交|寄)|报名时间|申报时间|申请时间|受理|报名日期"
+)
 _PLACE_WORDS = re.compile(r"地点|地址|考场|会场|场地")
 _NAMED_YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年?")
 
@@ -283,9 +287,23 @@ class InForce:
                     revision.cite.append((source, 0, _title_end(source)))
                 elif relation.kind == "next_round" and id(relation) not in seen:
                     seen.add(id(relation))
-                    source = self.documents[relation.source]
-                    notes.append(phrase("newer_round", lang, title=_short(source.title)))
-                    revision.cite.append((source, 0, _title_end(source)))
+                    latest = self.documents[self.rounds(doc_id)[-1]]
+                    own = _deadline_dates(doc)
+                    if own and max(own) < day.isoformat():
+                        # Every date of this round has passed: say so, and when the latest one closes.
+                        coming = [d for d in _deadline_dates(latest) if d >= day.isoformat()]
+                        notes.append(
+                            phrase(
+                                "round_passed" if coming else "round_passed_no_date",
+                                lang,
+                                title=_short(latest.title),
+                                date=show_date(min(coming), lang) if coming else "",
+                                status=deadline_status(min(coming), day, lang) if coming else "",
+                            )
+                        )
+                    else:
+                        notes.append(phrase("newer_round", lang, title=_short(latest.title)))
+                    revision.cite.append((latest, 0, _title_end(latest)))
         revision.lines = notes + revision.lines + after
         return revision
 
@@ -345,6 +363,22 @@ class InForce:
         return found
 
 
+def _deadline_dates(doc: Document) -> list[str]:
+    """The ISO dates by which a notice asks for something: its records' deadlines and the dates of
+    sentences that set one (截止, …前提交, 报名时间 …)."""
+    dates = [r.deadline for r in doc.records if r.deadline]
+    for fact in doc.facts:
+        if (
+            fact.kind == "date"
+            and isinstance(fact.value, dict)
+            and DEADLINE_WORDS.search(to_simplified(fact.text))
+        ):
+            end = fact.value.get("end") or fact.value.get("date")
+            if end:
+                dates.append(str(end))
+    return dates
+
+
 def _short(title: str, limit: int = 30) -> str:
     """A title short enough for an answer on a phone (the citation carries it whole)."""
     return title if len(title) <= limit else title[: limit - 1] + "…"
@@ -399,7 +433,7 @@ def _about(subject: str, quote: str) -> bool:
     """Tell whether a passage states the value a change with no old value replaces: a deadline, or the
     thing the change names ('受理时间', '报名截止时间')."""
     quote = to_simplified(quote)
-    if re.search(r"截止|截至|之前|以前|前(?:提交|报送|完成|上传|送达)", quote):
+    if DEADLINE_WORDS.search(quote):
         return True
     tail = re.sub(r"[^\u4e00-\u9fff]", "", subject)[-4:]
     return len(tail) >= 2 and tail in quote

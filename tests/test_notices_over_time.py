@@ -170,7 +170,11 @@ def test_rounds_the_current_one_unless_another_is_named(assistant: Assistant) ->
     assert "2026年12月18日" in current.answer and "2025年" not in current.answer
     last_year = assistant.ask("去年的节能创意设计大赛报名截止是哪天？")
     assert "2025年5月20日" in last_year.answer
-    assert "最新一轮" in last_year.answer  # an older round says which one is current
+    # An older round whose dates have all passed says so, and when the latest one closes.
+    assert (
+        "这一轮的截止日期都已过；最新一轮见《关于举办2026年校园节能创意设计大赛的通知》，截止 2026年12月18日"
+        in last_year.answer
+    )
     named = assistant.ask("2025年节能创意设计大赛每队最多几个人？")
     assert "4人" in named.answer and "5人" not in named.answer
     follow = assistant.ask("今年每队最多几个人？", session_id=named.session_id)
