@@ -27,7 +27,7 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("revokes", re.compile(r"撤销|撤回|废止|取消|停止|终止|暂停")),
     ("corrects", re.compile(r"更正|勘误|纠正")),
     ("postpones", re.compile(r"延期|延长|推迟|顺延|延后|展期|展延|延至")),
-    ("amends", re.compile(r"补充|调整|变更|更改|修改|修正|增补")),
+    ("amends", re.compile(r"补充|调整|变更|更改|修改|修正")),
 )
 # Words that say what kind of text a title is, not what it is about: taken out before titles are compared.
 _TITLE_NOISE = re.compile(
@@ -38,7 +38,12 @@ _TITLE_NOISE = re.compile(
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})\s*(?:年度?|学年|届)?|(?<!\d)(\d{2,3})\s*年度")
 _BATCH = re.compile(r"第\s*([一二三四五六七八九十\d]+)\s*(?:批次?|期|轮|届)")
 _REF_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔［\[（(]\s*\d{4}\s*[〕］\]）)]\s*第?\s*\d{1,4}\s*号")
-_QUOTED_TITLE = re.compile(r"《([^《》]{4,80})》")
+_QUOTED_TITLE = re.compile(r"[《「]([^《》「」]{4,80})[》」]")
+# 补充, 调整, 修改 … are everyday words: as a title cue they must be about a notice or what it set.
+_AMENDS_TITLE = re.compile(
+    r"补充(?:通知|说明|公告|规定)|(?:调整|变更|更改|修改|修正)[^，。；]{0,16}?(?:时间|日期|期限|安排|地点|通知|公告|办法|要点|规定|事项|名单|方案)"
+    r"|(?:修正|修改)\s*[「《“]"
+)
 # A value moves: 延期至, 延长到, 调整为, 改为, 更正为 …
 _MOVE = re.compile(
     r"(?:延期|延长|推迟|顺延|延后|展延|调整|变更|更改|更正|修改|改|提前)\s*(?:至|到|为|自)|(?:截止|截至)(?:时间|日期)?\s*(?:顺延|延)至|延至"
@@ -227,12 +232,17 @@ def _cue(title: str, doc: Document) -> tuple[str | None, str]:
     """The amendment cue in the title, or in a sentence of the text that moves a date ('原定…延期至…')."""
     for kind, pattern in _CUES:
         m = pattern.search(title)
-        if m:
+        if m and (kind != "amends" or _AMENDS_TITLE.search(title)):
             return kind, m.group(0)
-    for start, end in split_sentences(doc.text[:3000]):
-        sentence = to_simplified(doc.text[start:end])
+    head = doc.text[:3000]
+    if "原" not in head:  # the same character in both scripts: most notices stop here, cheaply
+        return None, ""
+    for start, end in split_sentences(head):
+        if "原" not in head[start:end]:
+            continue
+        sentence = to_simplified(head[start:end])
         if _ORIGINAL.search(sentence) and _MOVE.search(sentence) and find_dates(sentence):
-            return "postpones", doc.text[start:end].strip()
+            return "postpones", head[start:end].strip()
     return None, ""
 
 
@@ -292,9 +302,10 @@ def _rounds(notices: list[_NoticeFacts]) -> list[Relation]:
             b
             for b in notices
             if b is not a
+            and (b.year is not None or b.batch is not None)
             and (b.year, b.batch) != (a.year, a.batch)
             and _key(b) < _key(a)
-            and _near(a.core, b.core) >= _ROUND_NEAR
+            and len(a.core & b.core) / max(len(a.core), len(b.core), 1) >= _ROUND_NEAR
             and min(len(a.core), len(b.core)) >= 3
         ]
         if earlier:
@@ -360,12 +371,15 @@ def _subject(text: str) -> str:
     return text.strip(" ，,、：:（(原定于将由")[-40:]
 
 
+_PUBLISHED = re.compile(
+    r"(?:发布日期|發布日期|发文日期|發文日期|发布时间|發布時間|日期)\s*[:：]\s*(?:中华民国|中華民國)?\s*"
+    r"(\d{2,4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+)
+
+
 def published_date(doc: Document) -> str | None:
     """The 发布日期 / 發文日期 line near the top, as ISO (民國 years counted from 1911)."""
-    m = re.search(
-        r"(?:发布日期|发文日期|发布时间|日期)\s*[:：]\s*(?:中华民国)?\s*(\d{2,4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})",
-        to_simplified(doc.text[:600]),
-    )
+    m = _PUBLISHED.search(doc.text[:600])
     if not m:
         return None
     year = int(m.group(1))
