@@ -34,11 +34,19 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
         re.compile(
             r"多少钱|费用|收费|缴费|金额|奖金|报酬|工资|薪酬|薪资|时薪|补助多少|补贴多少|资助多少|奖励多少|多少元|几块|"
             r"领多少|拿多少|给多少|补多少|发多少|多少万|审查费|报名费|补贴|津贴|工资|报酬|薪酬|"
+            r"交费|付费|自费|要钱|花钱|自己出|免费|路费|住宿费|"
             r"\bhow much\b|\bfee|\bcost|\bpay\b|\bpaid\b|salary|stipend|\bamount|\bwage"
         ),
         ("money",),
     ),
-    ("link", re.compile(r"链接|网址|网站|官网|网页|\blink\b|\burl\b|website|web page"), ("url", "system")),
+    (
+        "link",
+        re.compile(
+            r"链接|网址|网站|官网|网页|全文|在哪里?(?:看|查看|查询|查|下载|获取|浏览)|哪里(?:看|查看|查询|查|下载)|"
+            r"\blink\b|\burl\b|website|web page|where (?:can|do) i (?:read|see|find|download)"
+        ),
+        ("url", "system"),
+    ),
     (
         "system",
         re.compile(
@@ -227,6 +235,7 @@ def pick_facts(
     """Rank the document's facts of the asked kinds by how well their sentence holds the question's words."""
     wants_deadline = _DEADLINE_WORDS.search(question) is not None
     wants_event = _EVENT_WORDS.search(question) is not None
+    wants_hour = _ASKS_HOUR.search(question) is not None
     # A day the question names ('那10月10号要上课吗') points at the sentence about that day.
     named_days = {_month_day(e.value) for e in find_dates(question, default_year=2000) if e.kind == "date"}
     units = _asked_units(question)
@@ -248,6 +257,8 @@ def pick_facts(
                 0.15 if fact.value.get("kind") == "date_range" or _EVENT_SENTENCE.search(fact.text) else 0.0
             )
             score -= 0.15 if _DEADLINE_SENTENCE.search(fact.text) else 0.0
+        if wants_hour and fact.kind == "date" and fact.value.get("time"):
+            score += 0.3  # '几点' is answered by a date with a time of day
         if named_days and fact.kind == "date" and _month_day(fact.value) in named_days:
             score += 0.6
         if units and fact.kind == "limit" and normalize_for_search(str(fact.value)).endswith(units):
@@ -270,6 +281,9 @@ def pick_facts(
         if key not in picks or picks[key].score < score:
             picks[key] = FactPick(fact, score, max(cover, context))
     return sorted(picks.values(), key=lambda p: -p.score)
+
+
+_ASKS_HOUR = re.compile(r"几点|什么时间点|哪个时间点|what time|\bat what hour")
 
 
 def _asked_units(question: str) -> tuple[str, ...]:

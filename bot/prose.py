@@ -231,8 +231,10 @@ class ProseAnswerer:
         """
         if word in text or self.coverage({word}, text) >= 0.6 or GENERIC_VERBS.fullmatch(word):
             return False
-        if word.endswith("费") and len(word) >= 2:
-            return True  # a fee the notice never names (报名费) is a fee it does not charge or state
+        if word.endswith("费") and len(word) >= 2 and not re.search(r"[交缴付收花]费$", word):
+            # A fee the notice never names (报名费) is a fee it does not charge or state; paying
+            # ('要交费') is what a money question asks, not a thing the notice must name.
+            return True
         return self.is_known(word) and not KIND_NOUNS.fullmatch(word) and _names_a_thing(word)
 
     def _weighted(self, doc: Document, content: set[str]) -> Coverage:

@@ -38,6 +38,11 @@ _MONEY = re.compile(
     r"(?:人民币|新台币)?\d[\d,，.]*\s*(?:万元|元|万|亿元|块)(?:\s*/\s*(?:人|小时|月|年|次|天|项|队|篇|门))?"
     r"|[一二三四五六七八九十百千两]+(?:万元|千元|百元|元)"
 )
+# What a thing costs when the notice gives no amount: free of charge, or at one's own expense.
+_NO_CHARGE = re.compile(
+    r"免费|免收[^，。；]{0,6}费|不收取[^，。；]{0,8}费用?|不收费|无需(?:缴|交|支付)[^，。；]{0,4}费|"
+    r"(?:费用|食宿|住宿|交通费?|路费)[^，。；]{0,8}?自理|自行(?:承担|负担)[^，。；]{0,6}费用?|费用由[^，。；]{1,12}承担|自费"
+)
 _UNITS = r"(?:%|％|个月|個月|名|人|个|個|项|項|门|門|篇|次|页|頁|字|分|学分|學分|支|队|隊|位|所|家|件|本|份|周|週|小时|小時|天|年|岁|歲|封|案|式|班|期)"
 _LIMIT = re.compile(
     r"(?:不超过|不超過|不多于|不少于|不低于|不高于|至少|最多|最少|最长|最長|限|共|前|原则上|每[人队组项位名个案]?)?\s*"
@@ -143,6 +148,8 @@ def _sentence_facts(
             add("place", value, at, to)
     for m in _MONEY.finditer(sentence):
         add("money", m.group(0), m.start(), m.end())
+    for m in _NO_CHARGE.finditer(sentence):
+        add("money", m.group(0), m.start(), m.end())  # '免费', '费用自理': what it costs, without a number
     for m in _LIMIT.finditer(sentence):
         if not re.fullmatch(r"\s*\d{4}\s*年?", m.group(0)):
             add("limit", m.group(0), m.start(), m.end())

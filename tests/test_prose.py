@@ -92,6 +92,8 @@ def test_what_a_question_asks() -> None:
     assert asked_kinds("在哪个系统报名")[0] == "system"
     assert asked_kinds("when is the lecture")[0] == "date"
     assert asked_kinds("今天天气不错")[0] == ""
+    assert asked_kinds("草案全文在哪里看？")[0] == "link"  # reading it somewhere is a link, not a place
+    assert asked_kinds("企业参加要交费吗")[0] == "money"
 
 
 def test_yes_or_no_compares_numbers_with_limits() -> None:
@@ -239,3 +241,27 @@ def test_asking_for_a_person_gives_the_notice_s_own_contact(two_notices: Assista
     assert human.escalated and "027-11112222" in human.answer + " ".join(
         c.phone or "" for c in human.contacts
     )
+
+
+FAIR = (
+    "关于举办2026年春季校园招聘会的通知\n"
+    "一、时间地点 2026年4月16日（星期四）14:30-17:30，体育馆。 "
+    "二、相关说明 1.本次招聘会不收取任何参会费用，食宿差旅由参会单位自理。 "
+    "2.请于2026年4月10日之前将参会回执发送至邮箱 fair@example.edu.cn。 联系人：钱老师 027-33334444"
+)
+
+
+def test_free_of_charge_is_a_money_fact_and_answers_a_fee_question(
+    tmp_path: Path,
+    build_kb: Callable[..., tuple],  # type: ignore[type-arg]
+) -> None:
+    doc = parse(tmp_path, FAIR, "fair.txt")
+    money = [f.value for f in doc.facts if f.kind == "money"]
+    assert money == ["不收取任何参会费用", "食宿差旅由参会单位自理"]
+    path = tmp_path / "fair.txt"
+    _, retrieval = build_kb([path], "fair")
+    assistant = make_assistant(retrieval)
+    fee = assistant.ask("用人单位参加招聘会要交费吗？", today=date(2026, 4, 1))
+    assert "不收取任何参会费用" in fee.answer and not fee.escalated, fee.answer
+    hour = assistant.ask("招聘会几点开始？", today=date(2026, 4, 1))
+    assert "14:30" in hour.answer, hour.answer
