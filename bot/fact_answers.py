@@ -133,6 +133,8 @@ _DEADLINE_WORDS = re.compile(
 )
 _ASKS_EMAIL = re.compile(r"邮箱|邮件|e-?mail|信箱", re.I)
 _ASKS_PHONE = re.compile(r"电话|手机|打|号码|phone|call", re.I)
+_ASKS_GROUP = re.compile(r"群", re.I)  # QQ群, 微信群, 群号: the group's number, not a person's
+_GROUP_LABEL = re.compile(r"[群羣]\s*(?:号|號|聊)?\s*[:：]?\s*$")
 _EVENT_WORDS = re.compile(r"开始|举办|举行|开营|开课|开幕|哪几天|几天|持续|活动")
 _EVENT_SENTENCE = re.compile(r"活动|举办|举行|开营|开课|开幕|时间：|日程")
 _ASKS_WHO = re.compile(r"谁|哪位|哪个老师|\bwho\b|\bwhom\b")
@@ -275,6 +277,9 @@ def pick_facts(
             is_email = "@" in str(fact.value)
             if (_ASKS_EMAIL.search(question) and is_email) or (_ASKS_PHONE.search(question) and not is_email):
                 score += 0.3
+            if _ASKS_GROUP.search(question):
+                before = fact.text[: fact.value_start - fact.start]
+                score += 0.5 if _GROUP_LABEL.search(before[-8:]) else -0.2
             if _ASKS_WHO.search(question) and _NAMES_PERSON.search(fact.text):
                 score += 0.2  # '问谁' is answered by the line that names the person
         key = (fact.start, fact.end)
