@@ -295,6 +295,8 @@ def _asked_units(question: str) -> tuple[str, ...]:
     """The units a 'how many' question counts in: 多少人 -> (人, 名, 位), 比例 -> (%,)."""
     if re.search(r"比例|百分之|percent", question):
         return ("%", "％")
+    if re.search(r"多久|多长时间|多長時間|how long", question):
+        return ("天", "日", "工作日", "个月", "周", "小时", "年")  # a duration, not a headcount
     m = re.search(
         r"(?:多少|几)\s*(个月|个|名|人|位|天|日|家|份|门|项|篇|分|次|年|周|队|支|案|封|小时)", question
     )

@@ -265,3 +265,14 @@ def test_free_of_charge_is_a_money_fact_and_answers_a_fee_question(
     assert "不收取任何参会费用" in fee.answer and not fee.escalated, fee.answer
     hour = assistant.ask("招聘会几点开始？", today=date(2026, 4, 1))
     assert "14:30" in hour.answer, hour.answer
+
+
+def test_a_duration_in_days_is_a_limit_and_answers_how_long(tmp_path: Path) -> None:
+    doc = parse(
+        tmp_path,
+        "关于奖学金评审结果的公示\n对评审结果有异议的，请于公示之日起3日内向学院提出申诉。"
+        "学院推荐不超过3名。请于4月13日前提交材料。",
+    )
+    limits = [f.value for f in doc.facts if f.kind == "limit"]
+    assert "3日" in limits and "13日" not in limits  # a day of a date is not a duration
+    assert asked_kinds("有异议多久内可以申诉")[0] == "limit"
