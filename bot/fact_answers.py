@@ -129,7 +129,8 @@ _UNIT_GROUPS = {
 }
 _PLACE_LABELLED = re.compile(r"地点|地址|地點|场地|会场|举办地")
 _DEADLINE_WORDS = re.compile(
-    r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|deadline|\bdue\b|\bclose|来得及|还能"
+    r"截止|截至|期限|最晚|到几号|到哪天|到什么时候|为止|(?:几号|哪天|几点|什么时候|何时)之?前|"
+    r"deadline|\bdue\b|\bclose|来得及|还能"
 )
 _ASKS_EMAIL = re.compile(r"邮箱|邮件|e-?mail|信箱", re.I)
 _ASKS_PHONE = re.compile(r"电话|手机|打|号码|phone|call", re.I)

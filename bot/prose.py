@@ -130,7 +130,9 @@ class ProseAnswerer:
             return next((d for d in drafts if d is not None), None)
         merged = ProseDraft([], [], [], min(d.confidence for d in found))
         for d in found:
-            merged.lines += d.lines
+            merged.lines += [
+                line for line in d.lines if line not in merged.lines
+            ]  # one sentence may answer both
             merged.citations += [c for c in d.citations if c not in merged.citations]
             merged.contacts += d.contacts
         return merged
