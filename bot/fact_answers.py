@@ -356,6 +356,8 @@ def yes_or_no(sentence: str, question: str, *, lead: str = "") -> bool | None:
                     return mine >= limit
     if _ASKS_IF_ANY.search(question) and _NONE_WORDS.search(sentence):
         return False
+    if _lacks_condition(sentence, question):
+        return False
     groups = asker_groups(question)
     only = _ONLY.search(sentence)
     if groups and only and _GROUP.search(only["who"]):
@@ -367,6 +369,35 @@ def yes_or_no(sentence: str, question: str, *, lead: str = "") -> bool | None:
     if _PERMISSION.search(sentence) or (lead and _PERMISSION.search(lead)):
         return True
     return None
+
+
+# A rule that makes something depend on a condition: 只有A并B方视为…, 须A方可…, A后才能…
+_CONDITION = re.compile(
+    r"(?:只有|唯有|仅|必须|须|需)(?P<cond>[^，。；]{2,30}?)(?:方|才)(?:可|能|视为|算|予以)|"
+    r"(?P<cond2>[^，。；]{2,20}?)后(?:方|才)(?:可|能|视为|算)"
+)
+_JOINING_VERBS = "进入加交提参报评拿获填签"
+# What the asker says they did not do: 没进群, 未提交, 没评上…
+_NEGATED = re.compile(r"(?:没有|没|未|不曾)(?P<what>[\u4e00-\u9fff]{2,6})")
+
+
+def _lacks_condition(sentence: str, question: str) -> bool:
+    """Tell whether the question says the asker lacks what the rule requires ('没进群' against
+    '只有提交报名表并加入该群方视为报名成功')."""
+    condition = _CONDITION.search(sentence)
+    if condition is None:
+        return False
+    required = condition["cond"] or condition["cond2"] or ""
+    for m in _NEGATED.finditer(question):
+        what = m["what"]
+        # The verb and its object right after the negation (进群, 经过学院…): required as written,
+        # its object required (群 in 加入该群), or most of the words after it in the condition.
+        core = what[:2]
+        if core in required or sum(ch in required for ch in what[:4]) >= 3:
+            return True
+        if core[0] in _JOINING_VERBS and core[1] in required:
+            return True  # 没进群 against 加入该群
+    return False
 
 
 def _number(text: str) -> float:

@@ -103,6 +103,14 @@ def test_yes_or_no_compares_numbers_with_limits() -> None:
     assert yes_or_no("休学的学生不得报名。", "休学能报吗") is False
 
 
+def test_yes_or_no_when_the_asker_lacks_what_the_rule_requires() -> None:
+    rule = "只有提交报名表并加入该群方视为报名成功。"
+    assert yes_or_no(rule, "只交了报名表没进群算报名成功吗") is False
+    assert yes_or_no("须经学院审核同意后方可申请。", "没经过学院审核能申请吗") is False
+    # A missing thing the rule does not ask for decides nothing.
+    assert yes_or_no("须经学院审核同意后方可申请。", "没有奖学金能申请吗") is not False
+
+
 def test_a_notice_is_resolved_by_its_title_and_short_name(tmp_path: Path) -> None:
     club = parse(tmp_path, CLUB, "club.txt")
     lecture = parse(tmp_path, LECTURE + "（以下简称“表面讲座”）", "lecture.txt")
