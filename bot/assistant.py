@@ -1227,7 +1227,7 @@ class Assistant:
         session_id: str,
         result: SearchResult,
     ) -> Answer:
-        text = "\n".join(line for line in draft.lines if line)
+        text = "\n".join(dict.fromkeys(line for line in draft.lines if line))  # a line said once
         if self.rephraser is not None and draft.escalate_reason is None and text:
             reworded = self.rephraser.rephrase(
                 question=u.question,

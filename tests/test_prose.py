@@ -273,6 +273,8 @@ def test_free_of_charge_is_a_money_fact_and_answers_a_fee_question(
     assert "不收取任何参会费用" in fee.answer and not fee.escalated, fee.answer
     hour = assistant.ask("招聘会几点开始？", today=date(2026, 4, 1))
     assert "14:30" in hour.answer, hour.answer
+    both = assistant.ask("招聘会几点开始，在哪里？", today=date(2026, 4, 1)).answer.splitlines()
+    assert "体育馆" in "".join(both) and len(both) == len(set(both)), both  # one sentence, said once
     # '几号前' asks until when something is due, not when the event is held.
     due = assistant.ask("参会回执几号前发？", today=date(2026, 4, 1))
     assert "2026年4月10日之前" in due.answer and "4月16日" not in due.answer, due.answer
