@@ -785,6 +785,16 @@ class StaffPages:
         report = await run_in_threadpool(self._ingest, request, files[0])
         shutil.rmtree(folder, ignore_errors=True)
         await self.audit(request, staff.name, "publish_notice", files[0].name, **report)
+        # The relations the preview showed: each one staff left ticked is confirmed, an unticked one rejected.
+        known = {d.doc_id for d in self.assistant(request).index.store.documents()}
+        for shown in form.getlist("relation"):
+            source, _, target = str(shown).partition("|")
+            if source in known and target in known and source != target:
+                decision = "confirmed" if f"{source}|{target}" in form.getlist("keep") else "rejected"
+                await run_in_threadpool(
+                    self._decide, request, source=source, target=target, decision=decision, staff=staff.name
+                )
+                await self.audit(request, staff.name, f"relation_{decision}", f"{source}->{target}")
         return RedirectResponse(
             f"{COOKIE_PATH}/knowledge?{urlencode({'published': files[0].name})}", status_code=303
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,7 +142,7 @@ def test_two_rounds_compared_side_by_side(staff: TestClient, assistant: Assistan
     assert staff.get("/staff/knowledge/compare", params={"a": old, "b": "nope"}).status_code == 404
 
 
-def test_an_uploaded_postponement_previews_its_relation(staff: TestClient) -> None:
+def test_an_uploaded_postponement_previews_its_relation(staff: TestClient, assistant: Assistant) -> None:
     text = (
         "关于延长2026年校园节能创意设计大赛报名时间的通知\n\n各学院：\n\n"
         "原定于2026年12月18日截止的2026年校园节能创意设计大赛报名时间延期至2026年12月25日。\n\n教务处\n2026年12月1日\n"
@@ -155,3 +156,15 @@ def test_an_uploaded_postponement_previews_its_relation(staff: TestClient) -> No
     assert "与已有通知的关系" in response.text
     assert "关于举办2026年校园节能创意设计大赛的通知" in response.text
     assert "2026年12月18日 → 2026年12月25日" in response.text
+    keep = re.search(r'name="keep" value="([^"]+)"', response.text).group(1)  # type: ignore[union-attr]
+    upload_id = re.search(r'name="upload_id" value="([^"]+)"', response.text).group(1)  # type: ignore[union-attr]
+    published = staff.post(
+        "/staff/knowledge/publish",
+        data={"csrf_token": csrf(staff), "upload_id": upload_id, "relation": keep, "keep": keep},
+    )
+    assert published.status_code == 303, published.text
+    # Published and confirmed as previewed: the deadline in force is the new one, with both notices cited.
+    answer = assistant.ask("节能创意设计大赛报名什么时候截止？")
+    assert "2026年12月25日" in answer.answer and "原定2026年12月18日" in answer.answer, answer.answer
+    assert {"延期通知.txt"} <= {Path(d.path).name for d in assistant.index.store.documents()}
+    assert " ✓" in staff.get("/staff/knowledge").text  # confirmed
