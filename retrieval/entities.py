@@ -50,10 +50,10 @@ YEAR_ONLY = re.compile(
 TIME_ONLY = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-3])\s*[:：]\s*(?P<mi>[0-5]\d)(?!\d)")
 URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+[A-Za-z0-9/]")
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# Phones as notices print them: 027-12345678, (02)2345-6789, 02-2345-6789, 13812345678, with an
+# Phones as notices print them: 027-12345678, (02)2345-6789, ﹝02﹞87711538, 02-2345-6789, 13812345678, with an
 # extension (转 / 分機 / ext). Not a document number (字第0912345678号), which looks like one.
 PHONE = re.compile(
-    r"(?<![\d\-第])(?:[(（]0\d{1,3}[)）]\s*\d{3,4}[-－]?\d{3,4}|0\d{1,3}[-－]\d{3,4}[-－]\d{4}"
+    r"(?<![\d\-第])(?:[(（﹝〔]0\d{1,3}[)）﹞〕]\s*\d{3,4}[-－]?\d{3,4}|0\d{1,3}[-－]\d{3,4}[-－]\d{4}"
     r"|0\d{1,3}[-－\s]?\d{7,8}|1[3-9]\d{9})"
     r"(?:\s*(?:[-－转轉]|分机|分機|ext\.?\s*)\s*\d{1,5})?(?![\d号號])"
 )

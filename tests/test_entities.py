@@ -76,3 +76,19 @@ def test_labelled_contacts_take_the_phone_and_email_that_follow() -> None:
 
 def test_asking_someone_is_not_a_contact_line() -> None:
     assert find_labelled_contacts("可直接联系省教育厅各任务相关联系人获取账号。") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("電話：﹝02﹞87711538，傳真", "﹝02﹞87711538"),  # small-form brackets, as the gazette prints them
+        ("洽詢電話：(02)2391-1368分機1078", "(02)2391-1368分機1078"),
+        ("联系电话：027-68756263", "027-68756263"),
+        ("原民教字第10100247063號", None),  # a document number, not a phone
+    ],
+)
+def test_phones_as_notices_print_them(text: str, phone: str | None) -> None:
+    from retrieval.entities import PHONE
+
+    found = PHONE.search(text)
+    assert (found.group(0) if found else None) == phone
