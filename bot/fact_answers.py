@@ -59,7 +59,8 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
     (
         "place",
         re.compile(
-            r"在哪里|在哪儿|在哪|哪里|地点|地址|哪儿|什么地方|哪个教室|哪栋|几楼|送到哪|交到哪|\bwhere\b|venue|location|room"
+            r"在哪里|在哪儿|在哪|哪里|地点|地址|哪儿|什么地方|哪个教室|哪栋|几楼|(?:送|交|寄|递|发|投)(?:到|至)哪|"
+            r"\bwhere\b|venue|location|room"
         ),
         ("place", "system", "url"),
     ),

@@ -94,6 +94,7 @@ def test_what_a_question_asks() -> None:
     assert asked_kinds("今天天气不错")[0] == ""
     assert asked_kinds("草案全文在哪里看？")[0] == "link"  # reading it somewhere is a link, not a place
     assert asked_kinds("企业参加要交费吗")[0] == "money"
+    assert asked_kinds("申请文件要寄到哪？")[0] == "place"  # where to send the documents, not which ones
 
 
 def test_yes_or_no_compares_numbers_with_limits() -> None:
