@@ -157,9 +157,10 @@ _NUMBER_UNIT = re.compile(
 # Who an applicant says they are, and the words a notice uses for them (general student vocabulary).
 _GRADES = {"大一": "一年级", "大二": "二年级", "大三": "三年级", "大四": "四年级", "研一": "研究生一年级"}
 _GRADE = re.compile("|".join(_GRADES))
-_GROUP = re.compile(
+GROUP_WORDS = re.compile(
     r"[一二三四五]年级|本科生|研究生|硕士生|博士生|博士研究生|硕士研究生|新生|毕业生|留学生|教师|职工|校友"
 )
+_GROUP = GROUP_WORDS
 _GROUP_NAMES = {
     "本科生": ("本科生", "本科"),
     "研究生": ("研究生", "硕士", "博士"),
@@ -335,11 +336,12 @@ def _covers_group(sentence: str, group: str) -> bool:
     return any(name in sentence for name in _GROUP_NAMES.get(group, (group,)))
 
 
-def yes_or_no(sentence: str, question: str, *, lead: str = "") -> bool | None:
+def yes_or_no(sentence: str, question: str, *, lead: str = "", audience: bool = False) -> bool | None:
     """Decide a yes/no question from the rule sentence: a number against a limit, else its wording.
 
     `lead` is the sentence that introduces a list item ('出现下列情况之一者，不得参加：'). A question
-    that names who asks ('研究生能参加吗') against a sentence saying who may: yes when it names them.
+    that names who asks ('研究生能参加吗') against a sentence saying who may: yes when it names them;
+    `audience` says the sentence is one of the notice's conditions on who may apply.
     """
     question = _GRADE.sub(lambda m: _GRADES[m.group(0)], question)
     asked = _NUMBER_UNIT.findall(question)
@@ -360,6 +362,8 @@ def yes_or_no(sentence: str, question: str, *, lead: str = "") -> bool | None:
     if _lacks_condition(sentence, question):
         return False
     groups = asker_groups(question)
+    if groups and audience and _GROUP.search(sentence) and not _PROHIBITION.search(sentence):
+        return all(_covers_group(sentence, g) for g in groups)  # '全日制在籍研究生' against '本科生'
     only = _ONLY.search(sentence)
     if groups and only and _GROUP.search(only["who"]):
         return all(_covers_group(only["who"], g) for g in groups)

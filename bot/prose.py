@@ -19,6 +19,7 @@ from bot.contract import Citation
 from bot.fact_answers import (
     CLOSED_YET,
     GENERIC_VERBS,
+    GROUP_WORDS,
     KIND_NOUNS,
     STILL_OPEN,
     Coverage,
@@ -37,7 +38,7 @@ from bot.notices import abbreviates
 from retrieval.chunking import split_sentences
 from retrieval.entities import EMAIL, PHONE, normalize_phone
 from retrieval.model import Contact, Document, Fact
-from retrieval.normalize import normalize_for_search
+from retrieval.normalize import normalize_for_search, to_simplified
 
 Cite = Callable[[Document, int, int], Citation]
 # A fact answers only when its sentence (or section) holds this share of the question's own words.
@@ -324,15 +325,26 @@ class ProseAnswerer:
     def _yes_no(
         self, doc: Document, question: str, content: set[str], lang: str, coverage: Coverage
     ) -> ProseDraft | None:
-        spans = [(start, end) for _score, start, end in rule_sentences(doc, content, coverage)]
-        if not spans and asker_groups(question):
-            # '大一新生能评吗': who may apply is what decides, wherever the notice says it.
-            spans = [(f.start, f.end) for f in doc.facts if f.kind == "audience"]
+        spans = [(start, end) for _score, start, end in rule_sentences(doc, content, coverage)][:4]
+        if asker_groups(question):
+            # '大一新生能评吗': who may apply decides too, wherever the notice says it.
+            audience = [(f.start, f.end) for f in doc.facts if f.kind == "audience"]
+            # Sentences that name a group (研究生, 本科生 …) decide first.
+            audience.sort(
+                key=lambda span: GROUP_WORDS.search(to_simplified(doc.text[span[0] : span[1]])) is None
+            )
+            spans += [span for span in dict.fromkeys(audience) if span not in spans][:4]
         verdict, start, end, lead_span, lead = None, 0, 0, None, ""
-        for start, end in spans[:4]:
+        audience_spans = {(f.start, f.end) for f in doc.facts if f.kind == "audience"}
+        for start, end in spans:
             lead_span = _list_lead(doc, start)
             lead = doc.text[lead_span[0] : lead_span[1]] if lead_span else ""
-            verdict = yes_or_no(doc.text[start:end], question, lead=lead)
+            verdict = yes_or_no(
+                to_simplified(doc.text[start:end]),
+                question,
+                lead=to_simplified(lead),
+                audience=(start, end) in audience_spans,
+            )
             if verdict is not None:
                 break
         if verdict is None:

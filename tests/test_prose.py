@@ -104,6 +104,13 @@ def test_yes_or_no_compares_numbers_with_limits() -> None:
     assert yes_or_no("休学的学生不得报名。", "休学能报吗") is False
 
 
+def test_yes_or_no_by_the_group_a_condition_names() -> None:
+    condition = "1.武汉大学某学院全日制在籍研究生，政治面貌为共青团员；"
+    assert yes_or_no(condition, "本科生能报名吗", audience=True) is False
+    assert yes_or_no(condition, "研究生能报名吗", audience=True) is True
+    assert yes_or_no(condition, "本科生能报名吗") is None  # not known to be a condition on who may
+
+
 def test_yes_or_no_when_the_asker_lacks_what_the_rule_requires() -> None:
     rule = "只有提交报名表并加入该群方视为报名成功。"
     assert yes_or_no(rule, "只交了报名表没进群算报名成功吗") is False
