@@ -195,7 +195,18 @@ def asked_parts(normalized: str) -> list[str]:
     """The parts of a question that each ask for something ('在哪？几点' -> ['在哪', '几点'])."""
     parts = [p for p in re.split(r"[？?，,；;]", normalized) if p.strip()]
     asking = [p for p in parts if asked_kinds(p)[0]]
+    if any(asked_kinds(p)[0] in ("money", "limit") and not _bare_number(p) for p in asking):
+        # '有补贴吗？每月多少': the bare '多少' asks the amount the other part names.
+        asking = [p for p in asking if not _bare_number(p)]
     return asking if len(asking) > 1 and len({asked_kinds(p)[0] for p in asking}) > 1 else [normalized]
+
+
+def _bare_number(part: str) -> bool:
+    """Tell whether a part asks only '多少' / '几' of nothing it names."""
+    return (
+        all(not pattern.search(part) for name, pattern, _kinds in ASKED[:-1])
+        and ASKED[-1][1].search(part) is not None
+    )
 
 
 def asked_kinds(normalized: str) -> tuple[str, list[str]]:

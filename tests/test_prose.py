@@ -97,6 +97,13 @@ def test_what_a_question_asks() -> None:
     assert asked_kinds("申请文件要寄到哪？")[0] == "place"  # where to send the documents, not which ones
 
 
+def test_a_bare_how_much_belongs_to_the_amount_asked_beside_it() -> None:
+    from bot.fact_answers import asked_parts
+
+    assert asked_parts("助理有补贴吗？每月多少") == ["助理有补贴吗？每月多少"]  # one money question
+    assert asked_parts("在哪？几点") == ["在哪", "几点"]  # two things asked
+
+
 def test_yes_or_no_compares_numbers_with_limits() -> None:
     assert yes_or_no("每队不超过5人。", "我们队6人可以吗") is False
     assert yes_or_no("每队不超过5人。", "我们队4人可以吗") is True
