@@ -16,7 +16,7 @@ from bot.compose import deadline_status, phrase, show_date
 from retrieval.entities import PHONE, find_dates
 from retrieval.model import Document, Record
 from retrieval.normalize import to_simplified
-from retrieval.relations import Change, Relation, find_changes, published_date
+from retrieval.relations import PLACE_WORDS, Change, Relation, find_changes, published_date
 
 # Status of a notice, as staff see it and as answers treat it.
 CURRENT, AMENDED, SUPERSEDED, REVOKED, RETIRED = "current", "amended", "superseded", "revoked", "retired"
@@ -28,7 +28,6 @@ _PREVIOUS_ROUND = re.compile(r"上一?[批轮届期次]|previous (?:round|batch)
 DEADLINE_WORDS = re.compile(
     r"截止|截至|之前|以前|前(?:提交|报送|完成|上传|送达|报名|交|寄)|报名时间|申报时间|申请时间|受理|报名日期"
 )
-_PLACE_WORDS = re.compile(r"地点|地址|考场|会场|场地")
 _NAMED_YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年?")
 
 
@@ -272,7 +271,7 @@ class InForce:
                 if applied.change.kind == "contact":
                     if self._correct_phone(revision, applied, quote, lang):
                         seen.add(id(applied.change))
-                elif _PLACE_WORDS.search(quote):
+                elif PLACE_WORDS.search(quote):
                     seen.add(id(applied.change))
                     note = phrase(
                         "corrected", lang, new=applied.change.new, title=_short(applied.source.title)

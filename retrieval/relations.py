@@ -56,7 +56,7 @@ _ORIGINAL = re.compile(
 _AS_FOLLOWS = re.compile(r"(?:更正|修正|调整|变更|修改)如下")
 _LABEL = re.compile(r"^[\s(（]*[一二三四五六七八九十\d]*[)）、.]?\s*(?P<label>[^：:，。]{1,12})[：:]")
 _CONTACT_WORDS = re.compile(r"联系人|联系电话|联系方式|咨询电话|电话|邮箱|信箱")
-_PLACE_WORDS = re.compile(r"地点|地址|考场|会场|场地")
+PLACE_WORDS = re.compile(r"地点|地址|考场|会场|场地")
 _TITLE_NEAR = 0.6  # share of the smaller title's bigrams the other title holds, for an amendment's target
 _ROUND_NEAR = 0.85  # the same for two rounds of a call (their titles differ only in year or batch)
 
@@ -185,7 +185,7 @@ def find_changes(doc: Document, *, default_year: int | None = None) -> list[Chan
                     )
                 )
                 continue
-        if _PLACE_WORDS.search(head):
+        if PLACE_WORDS.search(head):
             place = re.match(r"\s*([^，。；;,]{2,40})", tail)
             if place:
                 changes.append(

@@ -16,11 +16,15 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+
+from bot.journal import Journal
+from handlers.telegram import ALLOWED_UPDATES, TelegramConfig, build_application
 
 TOKEN = "123456789:TEST-token_for-the-fake"
 BOT_ID = 123456789
@@ -656,3 +660,66 @@ def fake_telegram(token: str = TOKEN) -> Iterator[FakeTelegram]:
         yield fake
     finally:
         fake.stop()
+
+
+# -- harness: the real Application against this fake, for channel tests ----------------------------
+
+STAFF = -1001000000001
+ALICE = user(1001, "Alice", "alice")
+
+
+def make_config(tg: FakeTelegram, tmp_path: Path, **overrides: Any) -> TelegramConfig:
+    values: dict[str, Any] = {
+        "token": TOKEN,
+        "staff_chat_id": STAFF,
+        "api_url": tg.api_url,
+        "rate_limit_per_minute": 1000,
+        "data_dir": tmp_path,
+    }
+    values.update(overrides)
+    return TelegramConfig(**values)
+
+
+@asynccontextmanager
+async def polling(
+    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path, **overrides: Any
+) -> AsyncIterator[Any]:
+    """The real Application, long-polling the fake server in this event loop."""
+    application = build_application(make_config(tg, tmp_path, **overrides), assistant, journal)
+    await application.initialize()
+    assert application.post_init is not None
+    await application.post_init(application)  # run_polling calls it: it publishes the command menu
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    try:
+        yield application
+    finally:
+        stopping = asyncio.ensure_future(application.updater.stop())
+        while not stopping.done():
+            tg.release_polls()
+            await asyncio.sleep(0.01)
+        await stopping
+        await application.stop()
+        await application.shutdown()
+
+
+def say(
+    tg: FakeTelegram, sender: dict[str, Any], text: str, chat_id: int | None = None, **kw: Any
+) -> tuple[dict[str, Any], int]:
+    """The user sends a text; returns the message and the request-log mark before it."""
+    since = tg.mark()
+    message = tg.message(chat_id if chat_id is not None else sender["id"], sender, text, **kw)
+    tg.push({"message": message})
+    return message, since
+
+
+def press(tg: FakeTelegram, sender: dict[str, Any], message: dict[str, Any], data: str) -> int:
+    since = tg.mark()
+    tg.push({"callback_query": tg.callback(sender, message, data)})
+    return since
+
+
+async def reply(tg: FakeTelegram, chat_id: int, since: int, **kw: Any) -> dict[str, Any]:
+    """The first message the bot sent to chat_id after `since`."""
+    return (await tg.wait_for("sendMessage", chat_id=chat_id, since=since, **kw))[0]

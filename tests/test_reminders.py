@@ -21,6 +21,7 @@ from bot.store import Store
 from handlers.api import create_app
 from handlers.telegram_reminders import TelegramReminders
 from tests.conftest import DATA, SEED, make_assistant, make_settings
+from tests.fake_telegram import ALICE, buttons, fake_telegram, polling, press, reply, say, visible
 from tests.servers import PgDatabase
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -197,9 +198,6 @@ def test_deadlines_feed_over_http(over_time: tuple[Any, Any], tmp_path: Path) ->
 
 @pytest.mark.slow
 def test_telegram_remind_button_and_due_message(over_time: tuple[Any, Any], tmp_path: Path) -> None:
-    from tests.fake_telegram import buttons, fake_telegram, visible
-    from tests.test_telegram import ALICE, polling, press, reply, say
-
     _, retrieval = over_time
     assistant = make_assistant(retrieval)
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}", data_dir=tmp_path / "data")

@@ -22,7 +22,6 @@ from fastapi.testclient import TestClient
 from bot.contract import NoticeOption
 from bot.journal import Journal
 from handlers.telegram import (
-    ALLOWED_UPDATES,
     SECRET_HEADER,
     WEBHOOK_PATH,
     TelegramConfig,
@@ -37,21 +36,25 @@ from handlers.telegram import (
     webhook_application,
 )
 from tests.fake_telegram import (
+    ALICE,
     BOT_ID,
     BOT_USERNAME,
-    TOKEN,
+    STAFF,
     FakeTelegram,
     buttons,
     fake_telegram,
+    make_config,
     parse_html,
+    polling,
+    press,
+    reply,
+    say,
     sent_html,
     user,
     visible,
 )
 
-STAFF = -1001000000001
 GROUP = -1001000000777
-ALICE = user(1001, "Alice", "alice")
 BOB = user(1002, "Bob")
 WANG = user(2001, "王老师", "teacher_wang")
 DEADLINE_Q = "社区学习中心啥时候截止"
@@ -73,65 +76,8 @@ def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "journal")
 
 
-def make_config(tg: FakeTelegram, tmp_path: Path, **overrides: Any) -> TelegramConfig:
-    values: dict[str, Any] = {
-        "token": TOKEN,
-        "staff_chat_id": STAFF,
-        "api_url": tg.api_url,
-        "rate_limit_per_minute": 1000,
-        "data_dir": tmp_path,
-    }
-    values.update(overrides)
-    return TelegramConfig(**values)
-
-
 def run(coro: Coroutine[Any, Any, Any], timeout: float = 120.0) -> Any:
     return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-@asynccontextmanager
-async def polling(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path, **overrides: Any
-) -> AsyncIterator[Any]:
-    """The real Application, long-polling the fake server in this event loop."""
-    application = build_application(make_config(tg, tmp_path, **overrides), assistant, journal)
-    await application.initialize()
-    assert application.post_init is not None
-    await application.post_init(application)  # run_polling calls it: it publishes the command menu
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
-    try:
-        yield application
-    finally:
-        stopping = asyncio.ensure_future(application.updater.stop())
-        while not stopping.done():
-            tg.release_polls()
-            await asyncio.sleep(0.01)
-        await stopping
-        await application.stop()
-        await application.shutdown()
-
-
-def say(
-    tg: FakeTelegram, sender: dict[str, Any], text: str, chat_id: int | None = None, **kw: Any
-) -> tuple[dict[str, Any], int]:
-    """The user sends a text; returns the message and the request-log mark before it."""
-    since = tg.mark()
-    message = tg.message(chat_id if chat_id is not None else sender["id"], sender, text, **kw)
-    tg.push({"message": message})
-    return message, since
-
-
-def press(tg: FakeTelegram, sender: dict[str, Any], message: dict[str, Any], data: str) -> int:
-    since = tg.mark()
-    tg.push({"callback_query": tg.callback(sender, message, data)})
-    return since
-
-
-async def reply(tg: FakeTelegram, chat_id: int, since: int, **kw: Any) -> dict[str, Any]:
-    """The first message the bot sent to chat_id after `since`."""
-    return (await tg.wait_for("sendMessage", chat_id=chat_id, since=since, **kw))[0]
 
 
 def button_data(request: dict[str, Any], label: str) -> str:
