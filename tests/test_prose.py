@@ -304,3 +304,10 @@ def test_a_duration_in_days_is_a_limit_and_answers_how_long(tmp_path: Path) -> N
     limits = [f.value for f in doc.facts if f.kind == "limit"]
     assert "3日" in limits and "13日" not in limits  # a day of a date is not a duration
     assert asked_kinds("有异议多久内可以申诉")[0] == "limit"
+
+
+def test_everyday_names_find_the_notice_s_wording() -> None:
+    from retrieval.lexicon import expand_query
+
+    assert "劳动节" in expand_query("五一放几天")  # the holiday as people call it, as notices write it
+    assert "截止时间" in expand_query("啥时候交")
