@@ -26,6 +26,7 @@ class Deadline:
     what: str  # the task, or the sentence's words before the date
     date: str  # ISO, the date in force
     time: str | None = None  # HH:MM when the notice gives one
+    start: str | None = None  # ISO, when the deadline closes a window that opens on this day
     quote: str = ""  # the passage that states it, verbatim
     changed_from: str | None = None  # ISO, when a later notice moved it
     changed_by: str | None = None  # the title of that notice
@@ -53,6 +54,7 @@ def find_deadlines(
                 what=record.task,
                 date=record.deadline,
                 time=record.deadline_time,
+                start=record.deadline_start,
                 quote=doc.text[record.start : record.end],
                 changed_from=applied.replaced if applied else None,
                 changed_by=applied.source.title if applied else None,
@@ -78,6 +80,7 @@ def find_deadlines(
                 what=_what(doc.text[fact.start : fact.value_start]) or doc.title,
                 date=str(end),
                 time=fact.value.get("time"),
+                start=fact.value.get("start"),
                 quote=sentence,
             )
             moved = in_force.superseded_dates(doc, sentence, int(str(end)[:4]))
@@ -85,6 +88,8 @@ def find_deadlines(
                 applied = moved[-1][1]
                 deadline.changed_from, deadline.date = deadline.date, str(applied.change.new_iso)
                 deadline.changed_by, deadline.time = applied.source.title, None
+                if deadline.start and deadline.start >= deadline.date:
+                    deadline.start = None
             found.append(deadline)
     return sorted(found, key=lambda d: (d.date, d.notice, d.what))
 

@@ -105,6 +105,7 @@ class DeadlinePublic(BaseModel):
     what: str
     date: str
     time: str | None
+    start: str | None = Field(None, description="When the deadline closes a window: the day it opens.")
     days_left: int
     changed_from: str | None
     changed_by: str | None

@@ -607,29 +607,38 @@ class TelegramBot:
         await self._send(context, message.chat_id, self.deadlines_html(), reply_to=message.message_id)
 
     def deadlines_html(self, today: date | None = None) -> str:
+        """Every deadline of the notices in force (tables and sentences), with 已截止 / 还剩 N 天, and
+        a date a later notice moved marked as such; a task whose row gives no date says so."""
         today = today or self.assistant.clock.today()
+        view = self.assistant.view
+        found = view.deadlines()
+        several = len({d.doc_id for d in found}) > 1
         lines, seen = [], set()
-        for record in self.assistant.view.all_records():
-            key = (record.task, record.deadline, record.deadline_start, record.deadline_time)
+        for d in found:
+            key = (d.what, d.date, d.start, d.time)
             if key in seen:
                 continue
             seen.add(key)
-            if not record.deadline:
-                lines.append(f"• {esc(record.task)}：{esc('通知未写明截止时间')}")
-                continue
-            when = show_date(record.deadline, "zh")
-            if record.deadline_start:
-                when = f"{show_date(record.deadline_start, 'zh')}—{when}"
-            if record.deadline_time:
-                when = f"{when} {record.deadline_time}"
-            if record.deadline_start and today < date.fromisoformat(record.deadline_start):
-                status = window_status(record.deadline_start, record.deadline, today, "zh")
+            when = show_date(d.date, "zh")
+            if d.start:
+                when = f"{show_date(d.start, 'zh')}—{when}"
+            if d.time:
+                when = f"{when} {d.time}"
+            if d.start and today < date.fromisoformat(d.start):
+                status = window_status(d.start, d.date, today, "zh")
             else:
-                status = deadline_status(record.deadline, today, "zh")
-            lines.append(f"• {esc(record.task)}：{esc(when)}（{esc(status)}）")
+                status = deadline_status(d.date, today, "zh")
+            if d.changed_from:
+                status += f"；原定{show_date(d.changed_from, 'zh')}，已调整"
+            what = f"{d.what}（《{d.notice}》）" if several and d.what != d.notice else d.what
+            lines.append(f"• {esc(what)}：{esc(when)}（{esc(status)}）")
+        for record in view.all_records():
+            if not record.deadline and record.task not in {w for w, *_ in seen}:
+                seen.add((record.task, None, None, None))
+                lines.append(f"• {esc(record.task)}：{esc('通知未写明截止时间')}")
         if not lines:
             return esc(TEXT["no_records"])
-        head = f"<b>各任务申报截止时间</b>（今天 {esc(show_date(today.isoformat(), 'zh'))}）"
+        head = f"<b>各项截止时间</b>（今天 {esc(show_date(today.isoformat(), 'zh'))}）"
         return "\n".join([head, *lines])
 
     async def on_contacts(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

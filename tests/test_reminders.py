@@ -225,6 +225,14 @@ def test_telegram_remind_button_and_due_message(over_time: tuple[Any, Any], tmp_
             assert "已取消" in visible(await reply(tg, ALICE["id"], since))
             reminders.now = lambda: at("2026-12-17", 9, 0)
             assert await reminders.send_due(application.bot) == 0
+            _, since = say(tg, ALICE, "/deadlines")  # deadlines from sentences too, a moved one marked
+            listed_all = visible(await reply(tg, ALICE["id"], since))
+            assert (
+                "报名截止时间（《关于举办2026年校园节能创意设计大赛的通知》）：2026年12月18日（还剩 20 天）"
+                in listed_all
+            )
+            assert "2023年10月15日（已截止" in listed_all and "原定2023年10月7日，已调整" in listed_all
+            assert "午餐会" not in listed_all and "2025年5月20日" not in listed_all
             _, since = say(tg, ALICE, "/remind 午餐会")  # a revoked notice sets no deadline
             assert "没有找到" in visible(await reply(tg, ALICE["id"], since))
 
