@@ -144,9 +144,6 @@ class InForce:
             return chain[max(position - 1, 0)]
         return chain[-1]
 
-    def newer_round(self, doc_id: str) -> str | None:
-        return next((r.source for r in self.by_target.get(doc_id, []) if r.kind == "next_round"), None)
-
     def collapse(self, candidates: list[str]) -> list[str]:
         """Candidates that are one call count once: an amendment goes to its notice, rounds to the latest."""
         out: list[str] = []

@@ -44,6 +44,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from bot.faq import CLUSTER_THRESHOLD, edit_faq, group_questions, publish_faq, sync_faq
+from bot.in_force import RETIRED
 from bot.settings import Settings
 from bot.store import FAQ_STATUSES, REVIEW_STATUSES, Store
 
@@ -684,7 +685,7 @@ class StaffPages:
                 "records": len(d.records),
                 "chunks": len(d.chunks),
                 "warnings": len(d.warnings),
-                "status": "retired" if d.doc_id in retired else in_force.status(d.doc_id),
+                "status": RETIRED if d.doc_id in retired else in_force.status(d.doc_id),
             }
             for d in docs
         ]
