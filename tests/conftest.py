@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,8 @@ from bot.escalation import MemoryUnansweredLog  # noqa: E402
 from bot.services import Retrieval, build_retrieval, ingest_and_index  # noqa: E402
 from bot.sessions import MemorySessionStore  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.store import Store  # noqa: E402
+from tests.servers import PgDatabase  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -86,3 +89,22 @@ def seed_retrieval(seed_kb: tuple[Settings, Retrieval]) -> Retrieval:
 def assistant(seed_retrieval: Retrieval) -> Assistant:
     """A fresh assistant (own sessions and unanswered log) over the shared seed knowledge base."""
     return make_assistant(seed_retrieval)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Store]]:
+    """A function opening Store objects (several 'workers' may share one database) on each backend."""
+    opened: list[Store] = []
+    pg = PgDatabase() if request.param == "postgresql" else None
+    url = pg.url if pg else f"sqlite:///{tmp_path / 'db' / 'applybot.sqlite3'}"
+
+    def open_one(**kwargs: Any) -> Store:
+        store = Store(url, data_dir=kwargs.pop("data_dir", tmp_path / "data"), **kwargs)
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        store.close()
+    if pg is not None:
+        pg.drop()

@@ -5,7 +5,7 @@ time exactly once (several workers, restarts), a message when an amendment moves
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ from handlers.api import create_app
 from handlers.telegram_reminders import TelegramReminders
 from tests.conftest import DATA, SEED, make_assistant, make_settings
 from tests.fake_telegram import ALICE, buttons, fake_telegram, polling, press, reply, say, visible
-from tests.servers import PgDatabase
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -43,25 +42,6 @@ def deadline(key: str = "k1", day: str = "2026-12-18") -> Deadline:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    """Open stores ('workers') on one database of each kind."""
-    pg = PgDatabase() if request.param == "postgresql" else None
-    url = pg.url if pg else f"sqlite:///{tmp_path / 'applybot.sqlite3'}"
-    opened: list[Store] = []
-
-    def open_one() -> Store:
-        store = Store(url, data_dir=tmp_path / f"data{len(opened)}")
-        opened.append(store)
-        return store
-
-    yield open_one
-    for store in opened:
-        store.close()
-    if pg is not None:
-        pg.drop()
-
-
 def book_of(store: Store) -> ReminderBook:
     return ReminderBook(store.sessions, timezone="Asia/Shanghai", hour=9)
 
@@ -76,8 +56,8 @@ def send_all(book: ReminderBook, now: datetime, deadlines: list[Deadline]) -> li
     return out
 
 
-def test_reminders_fire_once_at_nine_seven_days_and_one_day_before(database: Callable[[], Store]) -> None:
-    book = book_of(database())
+def test_reminders_fire_once_at_nine_seven_days_and_one_day_before(backend: Callable[..., Store]) -> None:
+    book = book_of(backend())
     d = deadline()
     with_time = [d]
     book.subscribe("telegram", "42", d)
@@ -90,16 +70,16 @@ def test_reminders_fire_once_at_nine_seven_days_and_one_day_before(database: Cal
     assert send_all(book, at("2026-12-19", 9, 0), with_time) == []  # passed: nothing more
 
 
-def test_a_late_subscription_gets_only_the_nearest_reminder(database: Callable[[], Store]) -> None:
-    book = book_of(database())
+def test_a_late_subscription_gets_only_the_nearest_reminder(backend: Callable[..., Store]) -> None:
+    book = book_of(backend())
     d = deadline(day="2026-12-03")  # subscribed (now) less than 7 days before it
     book.subscribe("telegram", "42", d)
     assert send_all(book, at("2026-12-01", 10, 0), [d]) == []  # the 7-day one was missed: not sent late
     assert send_all(book, at("2026-12-02", 9, 30), [d]) == ["before:2026-12-03:1"]
 
 
-def test_two_workers_and_a_restart_send_each_message_once(database: Callable[[], Store]) -> None:
-    first, second = book_of(database()), book_of(database())
+def test_two_workers_and_a_restart_send_each_message_once(backend: Callable[..., Store]) -> None:
+    first, second = book_of(backend()), book_of(backend())
     d = deadline()
     first.subscribe("telegram", "42", d)
     first.subscribe("telegram", "43", d)
@@ -109,12 +89,12 @@ def test_two_workers_and_a_restart_send_each_message_once(database: Callable[[],
     assert len(due_a) == len(due_b) == 2
     won = [m for m in due_a if first.claim(m)] + [m for m in due_b if second.claim(m)]
     assert sorted(m.address for m in won) == ["42", "43"]
-    restarted = book_of(database())  # a new process on the same database
+    restarted = book_of(backend())  # a new process on the same database
     assert send_all(restarted, at("2026-12-11", 15, 0), [d]) == []
 
 
-def test_a_failed_send_is_tried_again(database: Callable[[], Store]) -> None:
-    book = book_of(database())
+def test_a_failed_send_is_tried_again(backend: Callable[..., Store]) -> None:
+    book = book_of(backend())
     d = deadline()
     book.subscribe("telegram", "42", d)
     (due,) = book.due(at("2026-12-11", 9, 0), {d.key: d})
@@ -124,9 +104,9 @@ def test_a_failed_send_is_tried_again(database: Callable[[], Store]) -> None:
 
 
 def test_a_moved_deadline_is_told_once_and_reminders_follow_the_new_date(
-    database: Callable[[], Store],
+    backend: Callable[..., Store],
 ) -> None:
-    book = book_of(database())
+    book = book_of(backend())
     book.subscribe("telegram", "42", deadline(day="2026-12-18"))
     moved = deadline(day="2026-12-28")
     assert send_all(book, at("2026-12-05", 10, 0), [moved]) == ["moved:2026-12-28:23"]
@@ -137,8 +117,8 @@ def test_a_moved_deadline_is_told_once_and_reminders_follow_the_new_date(
     assert send_all(book, at("2026-12-30", 9, 0), []) == ["gone:2026-12-28:-2"]  # its notice was revoked
 
 
-def test_subscribe_list_cancel(database: Callable[[], Store]) -> None:
-    book = book_of(database())
+def test_subscribe_list_cancel(backend: Callable[..., Store]) -> None:
+    book = book_of(backend())
     row, created = book.subscribe("telegram", "42", deadline())
     assert created and not book.subscribe("telegram", "42", deadline())[1]
     assert [r["id"] for r in book.active("telegram", "42")] == [row["id"]]

@@ -60,25 +60,6 @@ TABLES = {
 # -- databases -------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Store]]:
-    """A function opening Store objects (several 'workers' may share one database) on each backend."""
-    opened: list[Store] = []
-    pg = PgDatabase() if request.param == "postgresql" else None
-    url = pg.url if pg else f"sqlite:///{tmp_path / 'db' / 'applybot.sqlite3'}"
-
-    def open_one(**kwargs: Any) -> Store:
-        store = Store(url, data_dir=kwargs.pop("data_dir", tmp_path / "data"), **kwargs)
-        opened.append(store)
-        return store
-
-    yield open_one
-    for store in opened:
-        store.close()
-    if pg is not None:
-        pg.drop()
-
-
 @pytest.fixture()
 def store(backend: Callable[..., Store]) -> Store:
     return backend()
