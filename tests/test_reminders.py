@@ -19,7 +19,7 @@ from bot.deadlines import Deadline, calendar
 from bot.reminders import ReminderBook
 from bot.store import Store
 from handlers.api import create_app
-from handlers.telegram_reminders import TelegramReminders
+from handlers.telegram.reminders import TelegramReminders
 from tests.conftest import DATA, SEED, make_assistant, make_settings
 from tests.fake_telegram import ALICE, buttons, fake_telegram, polling, press, reply, say, visible
 

@@ -1,0 +1,70 @@
+"""The Telegram channel: a python-telegram-bot `Application` over the one Assistant and the Journal.
+
+`build_application(config, assistant, journal)` builds the bot once; its handlers are thin (parse,
+call `assistant.ask`, format). Two ways to run it:
+
+- long polling: `run_polling(config, assistant, journal)` (blocking; `applybot telegram`);
+- webhook, inside the API process: `webhook_application(...)` starts the bot in the API's lifespan
+  and calls `setWebhook`; the route `POST /telegram/webhook` hands each body to
+  `handle_webhook_update(...)`, which checks Telegram's secret header and queues the update.
+
+Every text the bot sends is HTML with every piece of text escaped; long messages are split on line
+breaks, never inside a tag or an entity. A handoff forwards the question and the last turns to the
+staff chat; a staff member's reply to that message goes back to the applicant, and the applicant's
+messages go to staff until someone presses 「结束人工」.
+
+The modules: `config` (settings, limits), `formatting` (HTML, splitting, keyboards, the bot's words),
+`handoffs` (the handoff store), `ratelimit`, `base` ← `handoff_relay` ← `commands` ← `bot` (the
+`TelegramBot` handlers, in layers), `reminders` (deadline reminders) and `runner` (build and run).
+"""
+
+from handlers.telegram.bot import TelegramBot
+from handlers.telegram.config import (
+    ALLOWED_UPDATES,
+    CHANNEL,
+    MAX_MESSAGE_CHARS,
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    TelegramConfig,
+    parse_chat_id,
+)
+from handlers.telegram.formatting import esc, format_answer, split_html, visible_text
+from handlers.telegram.handoffs import TelegramHandoffs
+from handlers.telegram.ratelimit import UserRateLimiter
+from handlers.telegram.reminders import TelegramReminders
+from handlers.telegram.runner import (
+    bot_of,
+    build_application,
+    handle_webhook_update,
+    run_from_settings,
+    run_polling,
+    start_webhook,
+    stop_webhook,
+    webhook_application,
+)
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "CHANNEL",
+    "MAX_MESSAGE_CHARS",
+    "SECRET_HEADER",
+    "WEBHOOK_PATH",
+    "TelegramBot",
+    "TelegramConfig",
+    "TelegramHandoffs",
+    "TelegramReminders",
+    "UserRateLimiter",
+    "bot_of",
+    "build_application",
+    "esc",
+    "format_answer",
+    "handle_webhook_update",
+    "parse_chat_id",
+    "run_from_settings",
+    "run_polling",
+    "split_html",
+    "start_webhook",
+    "stop_webhook",
+    "visible_text",
+    "webhook_application",
+]

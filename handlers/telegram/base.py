@@ -1,0 +1,94 @@
+"""The bot's state and how it sends: what every part of `TelegramBot` builds on."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+from pathlib import Path
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.journal import Journal
+from bot.reminders import ReminderBook
+from handlers.telegram.config import RECENT_TURNS, TelegramConfig
+from handlers.telegram.formatting import split_html
+from handlers.telegram.handoffs import TelegramHandoffs
+from handlers.telegram.ratelimit import UserRateLimiter
+from handlers.telegram.reminders import TelegramReminders
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class BotBase:
+    """The state of one bot (answers, ratings, recent turns, handoffs, reminders) and `_send`."""
+
+    def __init__(
+        self,
+        config: TelegramConfig,
+        assistant: Any,
+        journal: Journal,
+        *,
+        handoffs: TelegramHandoffs | None = None,
+        ask_lock: threading.Lock | None = None,
+        reminders: ReminderBook | None = None,
+    ) -> None:
+        self.config = config
+        self.assistant = assistant
+        self.journal = journal
+        self.staff_chat_id = config.staff_chat_id
+        self.handoffs = handoffs or TelegramHandoffs(Path(config.data_dir) / "telegram")
+        self.limiter = UserRateLimiter(config.rate_limit_per_minute)
+        self.ask_lock = ask_lock or threading.Lock()
+        self.answers: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.rated: set[str] = set()
+        self.turns: dict[int, deque[tuple[str, str]]] = {}
+        self.reported_errors: set[str] = set()
+        self.reminders = TelegramReminders(
+            reminders,
+            assistant,
+            lambda context, chat_id, text: self._send(context, chat_id, text),
+            check_seconds=config.reminder_check_s,
+        )
+
+    def _turn(self, chat_id: int, who: str, text: str) -> None:
+        self.turns.setdefault(chat_id, deque(maxlen=RECENT_TURNS)).append((who, text))
+
+    def _last_question(self, chat_id: int) -> str | None:
+        for who, text in reversed(self.turns.get(chat_id, ())):
+            if who == "申请人":
+                return text
+        return None
+
+    # -- sending ----------------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        markup_text: str,
+        *,
+        reply_to: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> list[Message]:
+        """Send HTML, split into messages of at most 4,096 characters; buttons go on the last one."""
+        chunks = split_html(markup_text)
+        sent = []
+        for i, chunk in enumerate(chunks):
+            sent.append(
+                await context.bot.send_message(
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    reply_parameters=(
+                        ReplyParameters(reply_to, allow_sending_without_reply=True)
+                        if reply_to is not None and i == 0
+                        else None
+                    ),
+                    reply_markup=markup if i == len(chunks) - 1 else None,
+                )
+            )
+        return sent

@@ -1,0 +1,97 @@
+"""The Telegram channel's settings (`TelegramConfig`) and its fixed limits, paths and commands."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.constants import MessageLimit
+from telegram.ext import Application
+
+from bot.errors import ConfigurationError
+
+CHANNEL = "telegram"
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_MESSAGE_CHARS = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+MAX_CITATION_BUTTONS = 8
+MAX_CHOICE_BUTTONS = 3  # notices offered when a question fits several
+CHOICE_LABEL_CHARS = 40
+RECENT_TURNS = 6
+ANSWER_CACHE = 2000  # answers whose citation and feedback buttons still work
+
+COMMANDS = [
+    ("start", "我能回答什么"),
+    ("help", "使用说明"),
+    ("deadlines", "各任务截止时间"),
+    ("contacts", "联系人"),
+    ("human", "转人工"),
+    ("remind", "截止前提醒我"),
+    ("reminders", "我的提醒"),
+]
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+# -- configuration -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """What the Telegram channel needs; `from_settings` reads the `APPLYBOT_TELEGRAM_*` settings."""
+
+    token: str
+    staff_chat_id: int | None = None
+    api_url: str = DEFAULT_API_URL
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    rate_limit_per_minute: int = 20
+    data_dir: Path = Path(".applybot")
+    timezone: str = "Asia/Shanghai"
+    reminder_hour: int = 9  # local hour at which reminders go out
+    reminder_check_s: float = 60.0
+
+    @property
+    def file_url(self) -> str:
+        """The file download base that goes with api_url (…/bot → …/file/bot)."""
+        base = self.api_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("bot")] + "file/bot"
+        return base + "/file/bot"
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> TelegramConfig:
+        """Read the telegram_* fields of bot.settings.Settings (missing fields take the defaults)."""
+        return cls(
+            token=str(getattr(settings, "telegram_token", "") or ""),
+            staff_chat_id=parse_chat_id(getattr(settings, "telegram_staff_chat_id", None)),
+            api_url=str(getattr(settings, "telegram_api_url", "") or DEFAULT_API_URL),
+            webhook_url=str(getattr(settings, "telegram_webhook_url", "") or ""),
+            webhook_secret=str(getattr(settings, "telegram_webhook_secret", "") or ""),
+            rate_limit_per_minute=int(
+                getattr(settings, "telegram_rate_limit_per_minute", None)
+                or getattr(settings, "rate_limit_per_minute", None)
+                or 20
+            ),
+            data_dir=Path(getattr(settings, "data_dir", ".applybot")),
+            timezone=str(getattr(settings, "timezone", "Asia/Shanghai")),
+            reminder_hour=int(getattr(settings, "reminder_hour", 9)),
+            reminder_check_s=float(getattr(settings, "reminder_check_seconds", 60.0)),
+        )
+
+
+def parse_chat_id(value: object) -> int | None:
+    """A chat id from a setting: empty → None; '-1001234' → -1001234."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    raise ConfigurationError(f"APPLYBOT_TELEGRAM_STAFF_CHAT_ID must be a numeric chat id, not {text!r}")

@@ -1,0 +1,159 @@
+"""Building the bot's Application and running it: long polling, or a webhook inside the API process."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.errors import ConfigurationError
+from bot.journal import Journal
+from bot.reminders import ReminderBook
+from handlers.telegram.bot import TelegramBot
+from handlers.telegram.config import ALLOWED_UPDATES, App, TelegramConfig
+from handlers.telegram.handoffs import TelegramHandoffs
+
+log = logging.getLogger(__name__)
+
+_SECRET_OK = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def build_application(
+    config: TelegramConfig,
+    assistant: Any,
+    journal: Journal,
+    *,
+    handoffs: TelegramHandoffs | None = None,
+    ask_lock: threading.Lock | None = None,
+    reminders: ReminderBook | None = None,
+) -> App:
+    """Build the bot once: its HTTP clients, handlers and state (`application.bot_data['applybot']`).
+
+    Pass the API's `ask_lock` when the API and the bot share one assistant in one process.
+    """
+    if not config.token:
+        raise ConfigurationError("APPLYBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
+    sessions = getattr(journal, "sessions", None)  # the SQL store keeps reminders beside everything else
+    if reminders is None and sessions is not None:
+        reminders = ReminderBook(sessions, timezone=config.timezone, hour=config.reminder_hour)
+    bot = TelegramBot(config, assistant, journal, handoffs=handoffs, ask_lock=ask_lock, reminders=reminders)
+
+    async def post_init(application: App) -> None:
+        await bot.announce(application)
+
+    application: App = (
+        Application.builder()
+        .token(config.token)
+        .base_url(config.api_url)
+        .base_file_url(config.file_url)
+        .post_init(post_init)
+        .build()
+    )
+    application.bot_data["applybot"] = bot
+    bot.install(application)
+    return application
+
+
+def bot_of(application: App) -> TelegramBot:
+    bot: TelegramBot = application.bot_data["applybot"]
+    return bot
+
+
+def run_polling(config: TelegramConfig, assistant: Any, journal: Journal) -> None:
+    """Run the bot with long polling until interrupted (deletes any webhook first)."""
+    application = build_application(config, assistant, journal)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+async def start_webhook(application: App, config: TelegramConfig) -> None:
+    """Start the bot without polling and point Telegram at config.webhook_url with the secret."""
+    if not config.webhook_url:
+        raise ConfigurationError("APPLYBOT_TELEGRAM_WEBHOOK_URL is not set")
+    if not _SECRET_OK.match(config.webhook_secret or ""):
+        raise ConfigurationError(
+            "APPLYBOT_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    await application.initialize()
+    await application.start()
+    await application.bot.set_webhook(
+        url=config.webhook_url, secret_token=config.webhook_secret, allowed_updates=ALLOWED_UPDATES
+    )
+    await bot_of(application).announce(application)
+
+
+async def stop_webhook(application: App) -> None:
+    """Stop the bot; the webhook stays set, so Telegram keeps updates until the next start."""
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+@asynccontextmanager
+async def webhook_application(
+    config: TelegramConfig,
+    assistant: Any,
+    journal: Journal,
+    *,
+    ask_lock: threading.Lock | None = None,
+) -> AsyncIterator[App]:
+    """For the API's lifespan: build, start and set the webhook; stop on exit."""
+    application = build_application(config, assistant, journal, ask_lock=ask_lock)
+    await start_webhook(application, config)
+    try:
+        yield application
+    finally:
+        await stop_webhook(application)
+
+
+async def handle_webhook_update(
+    application: App, body: Any, secret_header: str | None, expected_secret: str
+) -> int:
+    """Queue one webhook update; return the HTTP status for Telegram.
+
+    403 when the secret header is wrong (or no secret is configured: an open webhook would let
+    anyone pose as staff), 400 for a body that is not an update, 503 when the bot is not running.
+    """
+    if not expected_secret or not hmac.compare_digest(
+        (secret_header or "").encode(), expected_secret.encode()
+    ):
+        return 403
+    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+        return 400
+    try:
+        update = Update.de_json(body, application.bot)
+    except Exception:  # a malformed update: Telegram must not retry it
+        log.warning("a webhook body could not be read as an update", exc_info=True)
+        return 400
+    if not application.running:
+        return 503
+    await application.update_queue.put(update)
+    return 200
+
+
+def run_from_settings(settings: Any) -> None:
+    """`applybot telegram`: long polling, or (webhook URL set) the API server, which serves the webhook."""
+    config = TelegramConfig.from_settings(settings)
+    if not config.token:
+        raise ConfigurationError("APPLYBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
+    if config.webhook_url:
+        from handlers.api import run_server
+
+        run_server(settings)
+        return
+    from bot.services import build_assistant
+    from bot.store import open_store
+
+    # The same store as the API: answers, feedback and handoffs reach the staff pages.
+    store = open_store(settings)
+    try:
+        assistant = build_assistant(settings, store=store)
+        run_polling(config, assistant, store)  # type: ignore[arg-type]
+    finally:
+        store.close()
