@@ -1,0 +1,175 @@
+"""Assembling the API app (`create_app`: lifespan, middlewares, error handlers, routes, staff pages)
+and serving it with uvicorn."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from bot.settings import Settings
+from handlers.api.errors import add_error_handlers
+from handlers.api.limits import RateLimiter, SessionLocks
+from handlers.api.middleware import BodyLimitMiddleware, Metrics, MetricsMiddleware, NoSniffMiddleware
+from handlers.api.routes import add_routes
+from handlers.telegram import TelegramConfig, webhook_application
+
+
+def _origins(settings: Settings) -> list[str]:
+    return [o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip()]
+
+
+@asynccontextmanager
+async def _telegram(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """Run the Telegram bot's webhook side in this app when it is configured."""
+    telegram = TelegramConfig.from_settings(settings)
+    app.state.telegram, app.state.telegram_secret = None, telegram.webhook_secret
+    # The bot keeps per-process state (rate limits, button cache): it runs beside one worker only.
+    if telegram.token and telegram.webhook_url and settings.workers == 1:
+        async with webhook_application(telegram, app.state.assistant, app.state.journal) as application:
+            app.state.telegram = application
+            yield
+    else:
+        yield
+
+
+def create_app(
+    settings: Settings, *, assistant: Any = None, journal: Any = None, store: Any = None
+) -> FastAPI:
+    """Build the API app; the store, assistant and journal are built in the lifespan unless given.
+
+    The store (SQLite under the data dir, or APPLYBOT_DATABASE_URL) is the journal by default and
+    holds sessions, so several workers share follow-ups; staff pages live under /staff.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from bot.faq import FaqRefresher
+        from bot.store import open_store
+
+        # Answering is CPU work under one GIL: more threads than a few only take turns more often
+        # (docs/benchmarks.md: with 40 threads, answers/s fell from 172 at 8 clients to 127 at 32).
+        app.state.answer_slots = anyio.CapacityLimiter(settings.answer_threads)
+        app.state.store = store or await run_in_threadpool(open_store, settings)
+        if assistant is None:
+            from bot.services import build_assistant
+
+            app.state.assistant = await run_in_threadpool(
+                lambda: build_assistant(settings, store=app.state.store)
+            )
+        else:
+            app.state.assistant = assistant
+        app.state.journal = journal or app.state.store
+        index = getattr(app.state.assistant, "index", None)
+        app.state.faq_refresher = None
+        if index is not None:
+            app.state.faq_refresher = FaqRefresher(
+                app.state.store, index, app.state.assistant, lock=app.state.index_lock
+            )
+            app.state.faq_refresher.mark_synced()
+        try:
+            async with _telegram(app, settings):
+                yield
+        finally:
+            if store is None:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="applybot",
+        version="0.4.0",
+        description="Answers applicants' questions about calls for applications with verbatim citations.",
+        lifespan=lifespan,
+        # applybot exports Prometheus metrics (/metrics); FastAPI's OpenTelemetry hooks would only
+        # cost a provider lookup on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics = Metrics()
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.session_locks = SessionLocks()
+    app.state.index_lock = threading.Lock()  # one index re-sync at a time (FAQ published, notice uploaded)
+
+    # Outermost last: CORS headers go on every answer, 413s included; metrics see every status.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(NoSniffMiddleware)
+    origins = _origins(settings)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+
+    add_error_handlers(app, metrics)
+    add_routes(app)
+    from handlers.staff import staff_router
+
+    app.include_router(
+        staff_router(
+            settings,
+            login_limit=settings.staff_login_attempts,
+            login_window_s=settings.staff_login_window_s,
+            low_confidence=settings.review_low_confidence,
+            cluster_threshold=settings.review_cluster_threshold,
+            max_upload_bytes=settings.max_upload_bytes,
+        )
+    )
+    return app
+
+
+# -- serving -----------------------------------------------------------------------------------------
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory for worker processes: the settings come from the `APPLYBOT_*` environment."""
+    from bot.settings import get_settings
+
+    return create_app(get_settings())
+
+
+# Idle keep-alive connections stay open longer than clients and proxies keep theirs (httpx 5 s,
+# nginx 60 s): a server that closes first races a client reusing the connection, which then gets
+# a reset instead of an answer (seen as httpx.ReadError under load with uvicorn's 5 s default).
+KEEP_ALIVE_S = 75
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the API and the widget with uvicorn on settings.host:settings.port (`applybot serve`)."""
+    import uvicorn
+
+    if settings.workers > 1:
+        # Workers share two cores: one embedding thread each avoids OpenMP stalls (docs/benchmarks.md).
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        # Worker processes rebuild the settings from the environment: hand ours down that way.
+        for name, value in settings.model_dump().items():
+            os.environ[f"APPLYBOT_{name.upper()}"] = str(value)
+        uvicorn.run(
+            "handlers.api:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            proxy_headers=True,
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
+    else:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            proxy_headers=True,
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
