@@ -15,7 +15,7 @@ from retrieval.model import Document, stable_id
 from retrieval.search import HybridSearcher
 from retrieval.store import DocumentStore
 from retrieval.structure import HEADING_PATTERNS
-from retrieval.vectors import VectorIndex
+from retrieval.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class KnowledgeIndex:
     """The indexes over the document store (plus extra entries such as staff FAQ answers)."""
 
     def __init__(
-        self, *, store: DocumentStore, vectors: VectorIndex | None, embedder: Embedder, index_dir: Path
+        self, *, store: DocumentStore, vectors: VectorStore | None, embedder: Embedder, index_dir: Path
     ) -> None:
         self.store = store
         self.vectors = vectors

@@ -27,7 +27,7 @@ from retrieval.lexical import LexicalIndex
 from retrieval.lexicon import expand_query
 from retrieval.lru import LruCache
 from retrieval.normalize import has_cjk, normalize_for_search
-from retrieval.vectors import VectorIndex
+from retrieval.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class HybridSearcher:
         self,
         *,
         entries: dict[str, Entry],
-        vectors: VectorIndex | None,
+        vectors: VectorStore | None,
         lexical: LexicalIndex,
         embedder: Embedder,
     ) -> None:

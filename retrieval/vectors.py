@@ -82,7 +82,7 @@ def make_client(*, chroma_url: str, data_dir: Path) -> Any:
 
 
 class VectorIndex:
-    """A Chroma collection of entry vectors (cosine space)."""
+    """A Chroma collection of entry vectors (cosine space); a retrieval.vector_store.VectorStore."""
 
     def __init__(self, client: Any, *, name: str, backend: str, model: str) -> None:
         self._client = client
