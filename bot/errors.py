@@ -50,3 +50,15 @@ class IndexUnavailableError(ApplybotError):
     """The vector index or the database cannot be reached."""
 
     http_status = 503
+
+
+class HandoffNotFoundError(ApplybotError):
+    """No such handoff thread (or the caller may not see it)."""
+
+    http_status = 404
+
+
+class HandoffClosedError(ApplybotError):
+    """The handoff thread has been closed; nothing more can be written to it."""
+
+    http_status = 409

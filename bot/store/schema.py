@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -145,7 +146,7 @@ class Feedback(Base):
 
 
 class Handoff(Base):
-    """An applicant asked for a person."""
+    """An applicant asked for a person: a thread that is open, then claimed by staff, then closed."""
 
     __tablename__ = "handoffs"
 
@@ -154,21 +155,43 @@ class Handoff(Base):
     session_id: Mapped[str] = mapped_column(String(128), index=True)
     channel: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    applicant: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # SHA-256 of the token the web applicant reads the thread with (the token itself is never kept).
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    # When the staff Telegram chat was told about the thread (None: not yet).
+    announced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class HandoffReply(Base):
-    """A staff member's reply in a handoff thread."""
+class HandoffMessage(Base):
+    """One message in a handoff thread, from the applicant, a staff member or the system."""
 
     __tablename__ = "handoff_replies"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     handoff_id: Mapped[str] = mapped_column(String(64), ForeignKey("handoffs.handoff_id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="staff", server_default="staff")
     author: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When it was sent over Telegram to the side that did not write it (None: not yet, or not needed).
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class HandoffLink(Base):
+    """A message in the staff Telegram chat that belongs to a thread: a reply to it answers there."""
+
+    __tablename__ = "handoff_links"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    handoff_id: Mapped[str] = mapped_column(String(64), ForeignKey("handoffs.handoff_id"))
 
 
 class FaqEntry(Base):
