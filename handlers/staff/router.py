@@ -1,0 +1,99 @@
+"""`staff_router`: every staff page and endpoint on one APIRouter under /staff."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from fastapi import APIRouter
+
+from bot.faq import CLUSTER_THRESHOLD
+from bot.settings import Settings
+from bot.store import Store
+from handlers.staff.api import StaffApi
+from handlers.staff.auth import StaffAuth
+from handlers.staff.exports import StaffExports
+from handlers.staff.knowledge import KnowledgePages
+from handlers.staff.numbers import NumbersPages
+
+
+def staff_router(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    assistant: Any = None,
+    lock: AbstractContextManager[Any] | None = None,
+    login_limit: int = 5,
+    login_window_s: float = 300.0,
+    low_confidence: float = 0.5,
+    cluster_threshold: float = CLUSTER_THRESHOLD,
+    max_upload_bytes: int = 20 * 1024 * 1024,
+) -> APIRouter:
+    """The staff pages and JSON endpoints, to be included in the app (they live under /staff)."""
+    return StaffPages(
+        settings,
+        store=store,
+        assistant=assistant,
+        lock=lock,
+        login_limit=login_limit,
+        login_window_s=login_window_s,
+        low_confidence=low_confidence,
+        cluster_threshold=cluster_threshold,
+        max_upload_bytes=max_upload_bytes,
+    ).router
+
+
+class StaffPages(StaffAuth, StaffApi, NumbersPages, KnowledgePages, StaffExports):
+    """All the staff pages and endpoints; `self.router` holds their routes."""
+
+    def _routes(self) -> None:
+        r = self.router
+        html, api = self.html_route, self.json_route
+        r.add_api_route("", html(self.home), methods=["GET"], include_in_schema=False)
+        r.add_api_route("/", html(self.home), methods=["GET"], include_in_schema=False)
+        r.add_api_route("/login", html(self.login_form), methods=["GET"], include_in_schema=False)
+        r.add_api_route("/login", html(self.login), methods=["POST"], include_in_schema=False)
+        r.add_api_route("/logout", html(self.logout), methods=["POST"], include_in_schema=False)
+        r.add_api_route("/queue", html(self.queue_page), methods=["GET"], include_in_schema=False)
+        r.add_api_route("/queue/status", html(self.queue_status), methods=["POST"], include_in_schema=False)
+        r.add_api_route("/queue/answer", html(self.queue_answer), methods=["POST"], include_in_schema=False)
+        r.add_api_route(
+            "/handoffs/{handoff_id}/reply",
+            html(self.handoff_reply),
+            methods=["POST"],
+            include_in_schema=False,
+        )
+        r.add_api_route("/faq", html(self.faq_page), methods=["GET"], include_in_schema=False)
+        r.add_api_route("/faq/new", html(self.faq_new), methods=["POST"], include_in_schema=False)
+        r.add_api_route("/faq/{faq_id}", html(self.faq_edit), methods=["POST"], include_in_schema=False)
+        r.add_api_route(
+            "/faq/{faq_id}/status", html(self.faq_status), methods=["POST"], include_in_schema=False
+        )
+        r.add_api_route("/knowledge", html(self.knowledge_page), methods=["GET"], include_in_schema=False)
+        r.add_api_route(
+            "/knowledge/upload", html(self.knowledge_upload), methods=["POST"], include_in_schema=False
+        )
+        r.add_api_route(
+            "/knowledge/publish", html(self.knowledge_publish), methods=["POST"], include_in_schema=False
+        )
+        r.add_api_route(
+            "/knowledge/relation", html(self.knowledge_relation), methods=["POST"], include_in_schema=False
+        )
+        r.add_api_route(
+            "/knowledge/status", html(self.knowledge_status), methods=["POST"], include_in_schema=False
+        )
+        r.add_api_route(
+            "/knowledge/compare", html(self.knowledge_compare), methods=["GET"], include_in_schema=False
+        )
+        r.add_api_route("/numbers", html(self.numbers_page), methods=["GET"], include_in_schema=False)
+        r.add_api_route("/audit", html(self.audit_page), methods=["GET"], include_in_schema=False)
+        r.add_api_route(
+            "/export/messages.csv", html(self.export_messages), methods=["GET"], include_in_schema=False
+        )
+        r.add_api_route("/export/faq.csv", html(self.export_faq), methods=["GET"], include_in_schema=False)
+        r.add_api_route("/api/queue", api(self.api_queue), methods=["GET"], tags=["staff"])
+        r.add_api_route("/api/stats", api(self.api_stats), methods=["GET"], tags=["staff"])
+        r.add_api_route("/api/faq", api(self.api_faq_list), methods=["GET"], tags=["staff"])
+        r.add_api_route("/api/faq", api(self.api_faq_create), methods=["POST"], tags=["staff"])
+        r.add_api_route("/api/faq/{faq_id}", api(self.api_faq_edit), methods=["POST"], tags=["staff"])
+        r.add_api_route("/api/queue/status", api(self.api_queue_status), methods=["POST"], tags=["staff"])
