@@ -31,14 +31,23 @@ from bot.compose import (
 from bot.contract import Answer, Citation, ContactOut, DeadlineRef, NoticeOption
 from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
-from bot.fact_answers import ASKED, PREDICATE_WORDS, PREDICATES, asked_kinds
 from bot.in_force import Decisions, apply_decisions
 from bot.knowledge import KnowledgeView
 from bot.notices import NoticeResolver, Resolution
 from bot.prose import ProseAnswerer, ProseDraft
 from bot.rephrase import LlmRephraser
 from bot.sessions import SessionContext, SessionStore
-from bot.understand import APPLICANT_TYPES, INTENT_WORDS, STRUCTURED_INTENTS, Understanding, understand
+from bot.understand import (
+    APPLICANT_TYPES,
+    ASKED,
+    INTENT_WORDS,
+    PREDICATE_WORDS,
+    PREDICATES,
+    STRUCTURED_INTENTS,
+    Understanding,
+    asked_kinds,
+    understand,
+)
 from retrieval.chunking import split_sentences
 from retrieval.entities import EMAIL, PHONE, find_dates
 from retrieval.index import KnowledgeIndex

@@ -17,17 +17,10 @@ import jieba.posseg as pseg
 from bot.compose import deadline_status, phrase, show_date, window_status
 from bot.contract import Citation
 from bot.fact_answers import (
-    CLOSED_YET,
-    GENERIC_VERBS,
     GROUP_WORDS,
-    KIND_NOUNS,
-    STILL_OPEN,
     Coverage,
     FactPick,
-    asked_kinds,
-    asked_parts,
     asker_groups,
-    kinds_of,
     pick_facts,
     rule_sentences,
     short_piece,
@@ -35,6 +28,15 @@ from bot.fact_answers import (
     yes_or_no,
 )
 from bot.notices import abbreviates
+from bot.understand import (
+    CLOSED_YET,
+    GENERIC_VERBS,
+    KIND_NOUNS,
+    STILL_OPEN,
+    asked_kinds,
+    asked_parts,
+    kinds_of,
+)
 from retrieval.chunking import split_sentences
 from retrieval.entities import EMAIL, PHONE, normalize_phone
 from retrieval.model import Contact, Document, Fact

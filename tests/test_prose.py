@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
-from bot.fact_answers import asked_kinds, tier_for, yes_or_no
+from bot.fact_answers import tier_for, yes_or_no
 from bot.notices import NoticeResolver
+from bot.understand import asked_kinds
 from retrieval.flattened import split_paragraph
 from retrieval.loaders import load_file
 from retrieval.parse import parse_document
@@ -98,7 +99,7 @@ def test_what_a_question_asks() -> None:
 
 
 def test_a_bare_how_much_belongs_to_the_amount_asked_beside_it() -> None:
-    from bot.fact_answers import asked_parts
+    from bot.understand import asked_parts
 
     assert asked_parts("助理有补贴吗？每月多少") == ["助理有补贴吗？每月多少"]  # one money question
     assert asked_parts("在哪？几点") == ["在哪", "几点"]  # two things asked
