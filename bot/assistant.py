@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from bot.answer.draft import ProseDraft
+from bot.answer.prose import ProseAnswerer
 from bot.clock import Clock
 from bot.compose import (
     contact_line,
@@ -34,7 +36,6 @@ from bot.escalation import UnansweredLog
 from bot.in_force import Decisions, apply_decisions
 from bot.knowledge import KnowledgeView
 from bot.notices import NoticeResolver, Resolution
-from bot.prose import ProseAnswerer, ProseDraft
 from bot.rephrase import LlmRephraser
 from bot.sessions import SessionContext, SessionStore
 from bot.understand import (

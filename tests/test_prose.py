@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.answer.facts import tier_for
+from bot.answer.rules import yes_or_no
 from bot.assistant import Assistant
-from bot.fact_answers import tier_for, yes_or_no
 from bot.notices import NoticeResolver
 from bot.understand import asked_kinds
 from retrieval.flattened import split_paragraph

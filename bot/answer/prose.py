@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 import jieba.posseg as pseg
 
+from bot.answer.draft import Cite, ProseDraft
+from bot.answer.facts import Coverage, pick_confidence, pick_facts, short_piece, tier_for
+from bot.answer.listing import list_item, list_lead, listing
+from bot.answer.notice_contacts import contact_lines, contact_span, contact_text, notice_contacts
+from bot.answer.rules import GROUP_WORDS, asker_groups, rule_sentences, yes_or_no
 from bot.compose import deadline_status, phrase, show_date, window_status
 from bot.contract import Citation
-from bot.fact_answers import (
-    GROUP_WORDS,
-    Coverage,
-    FactPick,
-    asker_groups,
-    pick_facts,
-    rule_sentences,
-    short_piece,
-    tier_for,
-    yes_or_no,
-)
 from bot.notices import abbreviates
 from bot.understand import (
     CLOSED_YET,
@@ -38,50 +31,11 @@ from bot.understand import (
     kinds_of,
 )
 from retrieval.chunking import split_sentences
-from retrieval.entities import EMAIL, PHONE, normalize_phone
-from retrieval.model import Contact, Document, Fact
+from retrieval.model import Document, Fact
 from retrieval.normalize import normalize_for_search, to_simplified
 
-Cite = Callable[[Document, int, int], Citation]
 # A fact answers only when its sentence (or section) holds this share of the question's own words.
 MIN_COVER = 0.34
-LIST_ITEMS = 6
-_TEACHER = re.compile(
-    r"([\u4e00-\u9fff]{1,3}老师|[\u4e00-\u9fff]{2,3})(?=\s*[（(]?\s*(?:电话|联系电话|手机|邮箱)?[:：]?\s*(?:0\d{2,3}|1[3-9]\d))"
-)
-
-
-@dataclass
-class ProseDraft:
-    """What the prose path decided: lines, citations, contacts, and whether it escalates."""
-
-    lines: list[str]
-    citations: list[Citation]
-    contacts: list[Contact]
-    confidence: float
-    escalate_reason: str | None = None
-
-
-def notice_contacts(doc: Document) -> list[Contact]:
-    """The people and numbers a notice gives: labelled contacts, else the phones and e-mails it states."""
-    labelled = [c for part in doc.parts for c in part.contacts]
-    if labelled:
-        return labelled
-    contacts: list[Contact] = []
-    for fact in doc.facts:
-        if fact.kind != "contact":
-            continue
-        value = str(fact.value)
-        if EMAIL.fullmatch(value):
-            contacts.append(Contact(email=value))
-        else:
-            before = fact.text[: fact.value_start - fact.start]
-            named = _TEACHER.search(before[-12:] + value) if before else None
-            contacts.append(Contact(name=named.group(1) if named else None, phone=normalize_phone(value)))
-    unique: dict[tuple[str | None, str | None], Contact] = {}
-    for c in contacts:
-        unique.setdefault((c.phone, c.email), c)
-    return list(unique.values())[:4]
 
 
 class ProseAnswerer:
@@ -185,9 +139,9 @@ class ProseAnswerer:
             # sentences either; what is asked in words (how, who, materials) may still be.
             return self.silent(doc, lang) if asked in _STATED_KINDS else None
         if asked in ("materials", "steps") or (asked == "audience" and len(picks) > 1):
-            return self._listing(doc, picks, lang)
+            return listing(doc, picks, lang, cite=self.cite, coverage=self.coverage)
         if asked == "contact":
-            return self._contact(doc, picks, lang)
+            return contact_lines(doc, picks, lang, cite=self.cite, coverage=self.coverage)
         best = picks[0]
         fact = best.fact
         piece = short_piece(
@@ -201,7 +155,7 @@ class ProseAnswerer:
             same = [f for f in doc.facts if f.kind == "date" and f.start == fact.start]
             notes = [note for f in same for note in date_notes(f, lang, day)]
             lines += list(dict.fromkeys(notes))[:2]
-        return ProseDraft(lines, [self.cite(doc, fact.start, fact.end)], [], _confidence(best))
+        return ProseDraft(lines, [self.cite(doc, fact.start, fact.end)], [], pick_confidence(best))
 
     def _discriminating(
         self, doc: Document, content: set[str], kinds: list[str]
@@ -289,8 +243,8 @@ class ProseAnswerer:
                 )
                 citations += [self.cite(doc, a, b) for a, b in lines_of]
             else:
-                who = _contact_text(contacts, lang)
-                citations.append(self.cite(doc, *_contact_span(doc)))
+                who = contact_text(contacts, lang)
+                citations.append(self.cite(doc, *contact_span(doc)))
             lines.append(phrase("escalate_contact", lang, who=who))
         elif self.fallback_contact:
             lines.append(phrase("no_contact_fallback", lang, desk=self.fallback_contact))
@@ -322,7 +276,7 @@ class ProseAnswerer:
                 else ("可以，还没截止。" if verdict else "不可以，已经截止。")
             )
         lines = [lead, piece, *date_notes(fact, lang, day)]
-        return ProseDraft(lines, [self.cite(doc, fact.start, fact.end)], [], _confidence(picks[0]))
+        return ProseDraft(lines, [self.cite(doc, fact.start, fact.end)], [], pick_confidence(picks[0]))
 
     def _yes_no(
         self, doc: Document, question: str, content: set[str], lang: str, coverage: Coverage
@@ -339,7 +293,7 @@ class ProseAnswerer:
         verdict, start, end, lead_span, lead = None, 0, 0, None, ""
         audience_spans = {(f.start, f.end) for f in doc.facts if f.kind == "audience"}
         for start, end in spans:
-            lead_span = _list_lead(doc, start)
+            lead_span = list_lead(doc, start)
             lead = doc.text[lead_span[0] : lead_span[1]] if lead_span else ""
             verdict = yes_or_no(
                 to_simplified(doc.text[start:end]),
@@ -354,7 +308,7 @@ class ProseAnswerer:
         sentence = doc.text[start:end]
         piece = short_piece(sentence, 0, 0, content, self.coverage)
         if lead:
-            piece = f"{short_piece(lead, 0, 0, set(), self.coverage)}{_item(piece)}"
+            piece = f"{short_piece(lead, 0, 0, set(), self.coverage)}{list_item(piece)}"
         if lang == "en":
             lead = "Yes." if verdict else "No."
             line = f"{lead} The notice says: 「{piece}」"
@@ -362,64 +316,6 @@ class ProseAnswerer:
             line = ("可以。" if verdict else "不可以。") + f"通知规定：{piece}"
         citations = [self.cite(doc, *lead_span)] if lead_span else []
         return ProseDraft([line], [*citations, self.cite(doc, start, end)], [], 0.8)
-
-    def _listing(self, doc: Document, picks: list[FactPick], lang: str) -> ProseDraft:
-        """Materials, steps or conditions: the items of the best section, in the notice's order.
-
-        A sentence that introduces a list ('…须提交以下材料：') is answered with the items under it.
-        """
-        best = picks[0].fact
-        if best.text.rstrip().endswith(("：", ":")):
-            items = _items_after(doc, best.end)
-            if items:
-                lines = [short_piece(best.text, 0, 0, set(), self.coverage)]
-                lines += [f"{i}. {_item(doc.text[a:b])}" for i, (a, b) in enumerate(items, start=1)]
-                citations = [self.cite(doc, best.start, best.end), *(self.cite(doc, a, b) for a, b in items)]
-                if lang == "en":
-                    lines.insert(0, "The notice says:")
-                return ProseDraft(lines, citations, [], _confidence(picks[0]))
-        section = picks[0].fact.section
-        chosen = sorted(
-            {p.fact.start: p.fact for p in picks if p.fact.section == section}.values(), key=lambda f: f.start
-        )[:LIST_ITEMS]
-        if len(chosen) == 1:
-            fact = chosen[0]
-            lines = [short_piece(fact.text, 0, 0, set(), self.coverage)]
-        else:
-            lines = [f"{i}. {_item(f.text)}" for i, f in enumerate(chosen, start=1)]
-        if lang == "en":
-            lines.insert(0, "The notice says:")
-        citations = [self.cite(doc, f.start, f.end) for f in chosen]
-        return ProseDraft(lines, citations, [], _confidence(picks[0]))
-
-    def _contact(self, doc: Document, picks: list[FactPick], lang: str) -> ProseDraft:
-        """The contact lines of the notice that fit the question (a phone line and an e-mail line)."""
-        best = picks[0]
-        chosen = [best.fact]
-        for p in picks[1:4]:
-            near = abs(p.fact.start - best.fact.start) <= 200 and p.fact.start != best.fact.start
-            if near and p.score >= best.score - 0.35 and all(p.fact.start != f.start for f in chosen):
-                chosen.append(p.fact)
-        chosen.sort(key=lambda f: f.start)
-        lines = [
-            short_piece(f.text, f.value_start - f.start, f.value_end - f.start, set(), self.coverage)
-            for f in chosen
-        ]
-        if lang == "en":
-            lines = [f"Contact: {'; '.join(lines)}"]
-        contacts = [
-            c
-            for c in notice_contacts(doc)
-            if any(
-                (c.phone or "-") in f.text
-                or (c.email or "-") in f.text
-                or (c.phone and normalize_phone(str(f.value)) == c.phone)
-                for f in chosen
-            )
-        ]
-        return ProseDraft(
-            lines, [self.cite(doc, f.start, f.end) for f in chosen], contacts, _confidence(best)
-        )
 
 
 def date_notes(fact: Fact, lang: str, day: date) -> list[str]:
@@ -473,62 +369,3 @@ def _names_a_thing(word: str) -> bool:
 
 
 _STATED_KINDS = frozenset(["date", "place", "money", "limit", "link", "system"])
-_ITEM_MARK = re.compile(r"\s*(?:\d{1,2}\s*[.．、)）]|[（(]\d{1,2}[）)]|[①-⑩]|[a-zA-Z][.)）])")
-
-
-def _items_after(doc: Document, offset: int) -> list[tuple[int, int]]:
-    """The numbered items that follow a list's lead sentence (up to LIST_ITEMS)."""
-    items: list[tuple[int, int]] = []
-    for start, end in split_sentences(doc.text[offset : offset + 3000], offset):
-        text = doc.text[start:end]
-        if _ITEM_MARK.match(text):
-            items.append((start, end))
-        elif items:
-            break  # the list has ended
-        else:
-            return []  # the lead is not followed by a list
-        if len(items) >= LIST_ITEMS:
-            break
-    return items
-
-
-def _list_lead(doc: Document, start: int) -> tuple[int, int] | None:
-    """The sentence that introduces the numbered item at `start` ('…之一者，不得参加…：'), if it is one."""
-    if not re.match(r"\s*(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[）)]|[①-⑩])", doc.text[start : start + 6]):
-        return None
-    before = [span for span in split_sentences(doc.text[max(0, start - 1500) : start], max(0, start - 1500))]
-    for s, e in reversed(before):
-        text = doc.text[s:e]
-        if text.rstrip().endswith(("：", ":")):
-            return s, e
-        if not re.match(r"\s*(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[）)]|[①-⑩])", text):
-            return None
-    return None
-
-
-def _item(text: str) -> str:
-    text = re.sub(r"^\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑩])\s*", "", text)
-    return text if len(text) <= 90 else text[:88] + "…"
-
-
-def _confidence(pick: FactPick) -> float:
-    return round(min(1.0, 0.5 + 0.5 * pick.cover), 3)
-
-
-def _contact_text(contacts: list[Contact], lang: str) -> str:
-    parts = []
-    for c in contacts:
-        bits = [b for b in (c.department, c.name, c.phone, c.email) if b]
-        parts.append(" ".join(bits))
-    return ("; " if lang == "en" else "；").join(parts)
-
-
-def _contact_span(doc: Document) -> tuple[int, int]:
-    for c in (c for part in doc.parts for c in part.contacts):
-        for value in (c.phone, c.email, c.name):
-            if value:
-                at = doc.text.find(value.split("、")[0])
-                if at != -1:
-                    return at, at + len(value.split("、")[0])
-    m = PHONE.search(doc.text) or EMAIL.search(doc.text)
-    return (m.start(), m.end()) if m else (0, min(len(doc.text), len(doc.title)))
