@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from bot.answer.draft import ProseDraft
+from bot.answer.in_force import revise
 from bot.answer.prose import ProseAnswerer
 from bot.clock import Clock
 from bot.compose import (
@@ -588,8 +589,13 @@ class Assistant:
         if not self.view.in_force.relations or draft.clarify:
             return
         records = [r for task in draft.tasks for r in self.view.records_by_task.get(task, [])]
-        revision = self.view.in_force.revise(
-            draft.lines, [(c.doc_id, c.quote) for c in draft.citations], records, lang, day
+        revision = revise(
+            self.view.in_force,
+            draft.lines,
+            [(c.doc_id, c.quote) for c in draft.citations],
+            records,
+            lang,
+            day,
         )
         draft.lines = revision.lines
         for doc, start, end in revision.cite:
