@@ -1,6 +1,6 @@
 """HTTP answer latency and throughput: a real server process, a load client, loopback only.
 
-Starts `uvicorn handlers.api:app_from_env --factory --workers N` (what `applybot serve` runs) over the
+Starts `uvicorn handlers.app:app_from_env --factory --workers N` (what `applybot serve` runs) over the
 seed knowledge base, with PostgreSQL (a database of its own, dropped afterwards; SQLite when no
 server answers) and a `chroma run` server, as docker-compose.yml deploys it. For 1 and 2 workers and
 concurrency 1, 8, 32 and 64 it loads `POST /api/ask`, `--repeat` times, and reports p50/p95/p99
@@ -477,7 +477,7 @@ def main() -> None:
     for line in verdicts["lines"]:
         print(line)
     report = {
-        "what": f"POST /api/ask over loopback, client {client}; server = uvicorn handlers.api:app_from_env",
+        "what": f"POST /api/ask over loopback, client {client}; server = uvicorn handlers.app:app_from_env",
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         "",
         description="Chat id of the staff group that receives handoffs (e.g. -1001234567890); empty: none.",
     )
+    telegram_staff_user_ids: str = Field(
+        "",
+        description="Comma-separated Telegram user ids allowed to answer or close handoffs from the staff group.",
+    )
+    handoff_poll_seconds: float = Field(
+        2.0, gt=0, description="How often the Telegram bot looks for handoff messages to carry across."
+    )
     telegram_api_url: str = Field(
         "https://api.telegram.org/bot",
         description="Bot API base URL: Telegram's, a self-hosted Bot API server, a fake.",

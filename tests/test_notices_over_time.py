@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.assistant import Assistant
-from bot.cli import app
+from handlers.cli import app
 from retrieval.loaders import load_file
 from retrieval.model import Block, Document
 from retrieval.parse import parse_document

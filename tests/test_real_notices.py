@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from bot.assistant import Assistant
 from bot.evaluation import load_jsonl, run_answer_eval
 from bot.services import build_assistant
-from handlers.api import create_app
+from handlers.app import create_app
 from tests.conftest import DATA, SEED, make_assistant
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 """Several uvicorn workers over PostgreSQL and a Chroma server, as `applybot serve` runs in production.
 
-A real server process (`uvicorn handlers.api:app_from_env --factory --workers 2`) on a loopback port,
+A real server process (`uvicorn handlers.app:app_from_env --factory --workers 2`) on a loopback port,
 a real `chroma run` and a PostgreSQL database of the test's own. Checked:
 
 - a follow-up reaches the *other* worker than the question before it and still has its context;
@@ -40,7 +40,7 @@ import pytest
 
 from bot.services import ingest_and_index
 from bot.store import Store, open_store
-from handlers.api import KEEP_ALIVE_S
+from handlers.app import KEEP_ALIVE_S
 from tests.conftest import DATA, SEED, make_settings
 from tests.servers import PgDatabase, admin_connection
 from tests.test_search import ChromaServer, _free_port
@@ -151,7 +151,7 @@ def server_env(
 
 
 class AppServer:
-    """`uvicorn handlers.api:app_from_env --factory --workers N` on a free loopback port."""
+    """`uvicorn handlers.app:app_from_env --factory --workers N` on a free loopback port."""
 
     def __init__(self, env: dict[str, str], *, workers: int, cwd: Path, log_path: Path) -> None:
         self.env, self.workers, self.cwd, self.log_path = env, workers, cwd, log_path
@@ -164,7 +164,7 @@ class AppServer:
 
     def start(self, timeout_s: float = 180.0) -> None:
         command = [
-            sys.executable, "-m", "uvicorn", "handlers.api:app_from_env", "--factory",
+            sys.executable, "-m", "uvicorn", "handlers.app:app_from_env", "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
             "--no-access-log", "--timeout-graceful-shutdown", "5", "--backlog", "4096",
             "--timeout-keep-alive", str(KEEP_ALIVE_S),

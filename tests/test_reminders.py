@@ -18,7 +18,7 @@ from icalendar import Calendar
 from bot.deadlines import Deadline, calendar
 from bot.reminders import ReminderBook
 from bot.store import Store
-from handlers.api import create_app
+from handlers.app import create_app
 from handlers.telegram.reminders import TelegramReminders
 from tests.conftest import DATA, SEED, make_assistant, make_settings
 from tests.fake_telegram import ALICE, buttons, fake_telegram, polling, press, reply, say, visible

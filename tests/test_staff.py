@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from bot.assistant import Assistant
 from bot.clock import FixedClock
+from bot.conversation import ConversationService
 from bot.services import Retrieval
 from bot.settings import Settings
 from bot.store import DbSessionStore, DbUnansweredLog, Store, open_store
@@ -58,7 +59,10 @@ def assistant(kb: tuple[Settings, Retrieval], store: Store) -> Assistant:
 
 def make_app(settings: Settings, store: Store, assistant: Assistant, **options: Any) -> FastAPI:
     app = FastAPI()
-    app.include_router(staff_router(settings, store=store, assistant=assistant, **options))
+    conversation = ConversationService(assistant, store, threads=store)
+    app.include_router(
+        staff_router(settings, store=store, assistant=assistant, conversation=conversation, **options)
+    )
     return app
 
 
@@ -385,18 +389,47 @@ def test_the_review_queue_page_groups_filters_and_acts(
     assert assistant.ask("评审结果何时公示").answer == "评审结果将在省教育厅网站公示。"
 
 
-def test_handoff_threads_take_staff_replies(staff: TestClient, store: Store, assistant: Assistant) -> None:
+def test_staff_claim_reply_and_close_a_handoff_thread(
+    staff: TestClient, store: Store, assistant: Assistant
+) -> None:
     answer = log_question(store, assistant, "能不能直接打电话问问？")
-    handoff = store.handoff(session_id=answer["session_id"], channel="web", note="请回电")
-    page = staff.get("/staff/queue").text
-    assert "请回电" in page
+    conversation = ConversationService(assistant, store, threads=store)
+    started = conversation.handoff(session_id=answer["session_id"], channel="web", note="请回电")
+    handoff_id = started.record["handoff_id"]
+    conversation.applicant_message(handoff_id, "<script>alert(1)</script>我在线等", author="申请人")
+
+    listing = staff.get("/staff/handoffs").text
+    assert "请回电" in listing and "待认领" in listing and "刚刚" in listing  # waiting time
+    assert 'id="live-handoffs">1<' in listing  # the count beside 人工对话 on every page
+    assert 'id="live-handoffs">1<' in staff.get("/staff/faq").text
+    page = staff.get(f"/staff/handoffs/{handoff_id}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;我在线等" in page and "<script>alert(1)" not in page
+    assert "能不能直接打电话问问？" in page  # what the applicant asked the assistant before
+
+    csrf = csrf_of(staff)
+    assert staff.post(f"/staff/handoffs/{handoff_id}/claim", data={"csrf_token": csrf}).status_code == 303
+    assert store.get_handoff(handoff_id)["claimed_by"] == "alice"
     reply = staff.post(
-        f"/staff/handoffs/{handoff['handoff_id']}/reply",
-        data={"csrf_token": csrf_of(staff), "text": "已电话联系。", "status": "closed"},
+        f"/staff/handoffs/{handoff_id}/reply", data={"csrf_token": csrf, "text": "已电话联系。"}
     )
     assert reply.status_code == 303
-    thread = next(h for h in store.handoff_threads(status=None) if h["handoff_id"] == handoff["handoff_id"])
-    assert thread["status"] == "closed" and thread["replies"][0]["text"] == "已电话联系。"
+    live = staff.get(f"/staff/api/handoffs/{handoff_id}/messages", params={"after": 0}).json()
+    assert [(m["role"], m["text"]) for m in live["messages"]][-1] == ("staff", "已电话联系。")
+    assert (
+        staff.post(f"/staff/handoffs/{handoff_id}/reply", data={"csrf_token": csrf, "text": " "}).status_code
+        == 422
+    )
+
+    assert staff.post(f"/staff/handoffs/{handoff_id}/close", data={"csrf_token": csrf}).status_code == 303
+    thread = store.get_handoff(handoff_id)
+    assert thread["status"] == "closed" and thread["closed_by"] == "alice"
+    late = staff.post(f"/staff/handoffs/{handoff_id}/reply", data={"csrf_token": csrf, "text": "还有吗"})
+    assert late.status_code == 409
+    assert "live-handoffs" not in staff.get("/staff/handoffs").text
+    actions = [(e["actor"], e["action"], e["target"]) for e in store.audit_entries()]
+    for action in ("handoff_claim", "handoff_reply", "handoff_close"):
+        assert ("alice", action, handoff_id) in actions
+    assert staff.get("/staff/handoffs/" + "0" * 32).status_code == 404
 
 
 # -- knowledge -------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.services import ingest_and_index
 from bot.settings import Settings
-from handlers.api import create_app
+from handlers.app import create_app
 from handlers.staff import add_user
 from retrieval.model import Block, stable_id
 from tests.builders import write_docx

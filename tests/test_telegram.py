@@ -8,7 +8,7 @@ import asyncio
 import html
 import logging
 import re
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
@@ -20,12 +20,11 @@ from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
 from bot.contract import NoticeOption
-from bot.journal import Journal
+from bot.store import Store
 from handlers.telegram import (
     SECRET_HEADER,
     WEBHOOK_PATH,
     TelegramConfig,
-    TelegramHandoffs,
     UserRateLimiter,
     bot_of,
     build_application,
@@ -39,9 +38,12 @@ from tests.fake_telegram import (
     ALICE,
     BOT_ID,
     BOT_USERNAME,
+    EVE,
     STAFF,
+    WANG,
     FakeTelegram,
     buttons,
+    conversation_over,
     fake_telegram,
     make_config,
     parse_html,
@@ -56,7 +58,6 @@ from tests.fake_telegram import (
 
 GROUP = -1001000000777
 BOB = user(1002, "Bob")
-WANG = user(2001, "王老师", "teacher_wang")
 DEADLINE_Q = "社区学习中心啥时候截止"
 UNANSWERABLE_Q = "火星移民补贴多少钱"
 SECRET = "s3cret_token-for-tests"
@@ -72,8 +73,12 @@ def tg() -> Any:
 
 
 @pytest.fixture()
-def journal(tmp_path: Path) -> Journal:
-    return Journal(tmp_path / "journal")
+def journal(tmp_path: Path) -> Iterator[Store]:
+    """The SQL store (SQLite here) the bot journals to and keeps handoff threads in."""
+    store = Store(f"sqlite:///{tmp_path / 'db' / 'applybot.sqlite3'}", data_dir=tmp_path / "data")
+    store.migrate()
+    yield store
+    store.close()
 
 
 def run(coro: Coroutine[Any, Any, Any], timeout: float = 120.0) -> Any:
@@ -96,7 +101,7 @@ def assert_valid_html(requests: list[dict[str, Any]]) -> None:
 
 
 @pytest.mark.integration
-def test_commands(tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path) -> None:
+def test_commands(tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path) -> None:
     tasks = list(assistant.view.records_by_task)
 
     async def scenario() -> None:
@@ -162,10 +167,8 @@ def test_commands(tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: 
 
 
 @pytest.mark.integration
-def test_deadlines_count_days_left(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
-) -> None:
-    application = build_application(make_config(tg, tmp_path), assistant, journal)
+def test_deadlines_count_days_left(tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path) -> None:
+    application = build_application(make_config(tg, tmp_path), conversation_over(assistant, journal))
     text = visible({"params": {"text": bot_of(application).deadlines_html(today=date(2023, 10, 1))}})
     assert "2023年10月8日（还剩 7 天）" in text
     assert "2023年10月25日（还剩 24 天）" in text
@@ -176,7 +179,7 @@ def test_deadlines_count_days_left(
 
 @pytest.mark.integration
 def test_markup_in_questions_is_escaped(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     nasty = "<b>社区学习中心</b> & <script>alert(1)</script> 啥时候截止"
     nasty_unanswerable = "<b>火星</b> & <script>alert(1)</script> 移民补贴多少钱"
@@ -218,7 +221,7 @@ def test_format_answer_escapes_every_piece() -> None:
 
 @pytest.mark.integration
 def test_citation_and_feedback_buttons(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
         async with polling(tg, assistant, journal, tmp_path):
@@ -228,7 +231,8 @@ def test_citation_and_feedback_buttons(
             citations = logged["citations"]
             assert len(citations) >= 2
             labels = [b["text"] for b in buttons(answer)]
-            assert labels == [f"原文 {i}" for i in range(1, len(citations) + 1)] + ["👍", "👎"]
+            cites = [f"原文 {i}" for i in range(1, len(citations) + 1)]
+            assert labels == [*cites, "⏰ 截止前提醒我", "👍", "👎"]  # a deadline: reminders are offered
             assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(answer))
 
             # 原文 2 → the quoted passage with its document and section
@@ -244,7 +248,7 @@ def test_citation_and_feedback_buttons(
             # 👎 → journal; the rating buttons go, the citation buttons stay
             since = press(tg, ALICE, answer["result"], button_data(answer, "👎"))
             edit = (await tg.wait_for("editMessageReplyMarkup", since=since))[0]
-            assert [b["text"] for b in buttons(edit)] == [f"原文 {i}" for i in range(1, len(citations) + 1)]
+            assert [b["text"] for b in buttons(edit)] == cites
             thanks = (await tg.wait_for("answerCallbackQuery", since=since))[0]
             assert "谢谢" in thanks["params"]["text"]
             assert [(f["session_id"], f["message_id"], f["rating"]) for f in journal.feedbacks()] == [
@@ -283,7 +287,7 @@ class LongAnswers:
 
 @pytest.mark.integration
 def test_long_answer_is_split_cleanly(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     notice = next(iter(assistant.view.documents.values())).text
     extra = "\n".join(
@@ -338,11 +342,15 @@ def test_split_html_never_cuts_a_tag_or_an_entity() -> None:
 # -- handoff ------------------------------------------------------------------------------------------------
 
 
+def thread_of(store: Store, session_id: str) -> dict[str, Any]:
+    """The newest handoff thread of a session as /staff shows it (with its messages)."""
+    return [t for t in store.handoff_threads(status=None) if t["session_id"] == session_id][-1]
+
+
 @pytest.mark.integration
-def test_handoff_round_trip(tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path) -> None:
+def test_handoff_round_trip(tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with polling(tg, assistant, journal, tmp_path) as application:
-            store = bot_of(application).handoffs
+        async with polling(tg, assistant, journal, tmp_path):
             _, since = say(tg, ALICE, DEADLINE_Q)
             await reply(tg, ALICE["id"], since)
 
@@ -355,8 +363,8 @@ def test_handoff_round_trip(tg: FakeTelegram, assistant: Any, journal: Journal, 
             assert [b["text"] for b in buttons(staff_msg)] == ["结束人工"]
             told = await reply(tg, ALICE["id"], since)
             assert "已转人工" in visible(told)
-            assert journal.handoffs()[-1]["session_id"] == f"tg-{ALICE['id']}"
-            assert journal.handoffs()[-1]["channel"] == "telegram"
+            thread = thread_of(journal, f"tg-{ALICE['id']}")
+            assert thread["channel"] == "telegram" and thread["status"] == "open"
 
             # a staff member replies to the forwarded message: the applicant gets it
             since = tg.mark()
@@ -374,7 +382,7 @@ def test_handoff_round_trip(tg: FakeTelegram, assistant: Any, journal: Journal, 
             relayed = await reply(tg, STAFF, since)
             assert "好的，那要几份纸质版？" in visible(relayed)
             assert relayed["params"]["reply_parameters"]["message_id"] == staff_msg["result"]["message_id"]
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.5)
             assert not tg.calls("sendMessage", chat_id=ALICE["id"], since=since)
             assert len(journal.messages()) == answers_before
 
@@ -402,11 +410,11 @@ def test_handoff_round_trip(tg: FakeTelegram, assistant: Any, journal: Journal, 
             closed = await reply(tg, ALICE["id"], since)
             assert "人工对话已结束" in visible(closed)
             assert (await tg.wait_for("editMessageReplyMarkup", since=since))[0]["params"]["chat_id"] == STAFF
-            assert not store.is_open(ALICE["id"])
 
             _, since = say(tg, ALICE, "学习型城市建设什么时候截止")
             again = await reply(tg, ALICE["id"], since)
             assert "加强新时代学习型城市建设" in visible(again)
+            await asyncio.sleep(0.5)
             assert not tg.calls("sendMessage", chat_id=STAFF, since=since)
 
             # a late staff reply to the closed thread is not delivered
@@ -417,23 +425,119 @@ def test_handoff_round_trip(tg: FakeTelegram, assistant: Any, journal: Journal, 
             assert not tg.calls("sendMessage", chat_id=ALICE["id"], since=since)
             assert_valid_html(tg.calls())
 
-            events = [(e["event"], e["text"]) for e in store.events()]
-            assert events[0][0] == "open"
-            assert ("staff_reply", "您好，<材料> & 盖章要求见附件2。") in events
-            assert ("applicant", "好的，那要几份纸质版？") in events
-            assert ("staff_reply", "两份。") in events
-            assert events[-1][0] == "close" or ("close", None) in events
-            assert {e["handoff_id"] for e in store.events()} == {journal.handoffs()[-1]["handoff_id"]}
+    run(scenario())
+    # the whole thread is in the database, as /staff shows it
+    thread = thread_of(journal, f"tg-{ALICE['id']}")
+    assert thread["status"] == "closed" and thread["claimed_by"] == "王老师 @teacher_wang"
+    said = [(m["role"], m["text"]) for m in thread["replies"]]
+    assert said[:3] == [
+        ("staff", "您好，<材料> & 盖章要求见附件2。"),
+        ("applicant", "好的，那要几份纸质版？"),
+        ("staff", "两份。"),
+    ]
+    assert said[-1][0] == "system"
+    assert ("王老师 @teacher_wang", "handoff_reply") in [
+        (e["actor"], e["action"]) for e in journal.audit_entries()
+    ]
+
+
+@pytest.mark.integration
+def test_only_listed_staff_answer_or_close_from_the_staff_group(
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with polling(tg, assistant, journal, tmp_path):
+            _, since = say(tg, ALICE, "/human 我想问补报的事")
+            staff_msg = await reply(tg, STAFF, since)
+
+            since = tg.mark()
+            tg.push({"message": tg.message(STAFF, EVE, "我来回答：不用交了", reply_to=staff_msg["result"])})
+            refused = await reply(tg, STAFF, since)
+            assert "只有工作人员名单中的成员" in visible(refused)
+            since = press(tg, EVE, staff_msg["result"], button_data(staff_msg, "结束人工"))
+            answer = (await tg.wait_for("answerCallbackQuery", since=since))[0]
+            assert "只有工作人员" in answer["params"]["text"]
+            await asyncio.sleep(0.5)
+            assert not tg.calls("sendMessage", chat_id=ALICE["id"], since=since)
 
     run(scenario())
-    # the thread map is on disk: a restarted bot still knows which chat a staff message belongs to
-    reloaded = TelegramHandoffs(tmp_path / "telegram")
-    assert reloaded.thread(ALICE["id"])["status"] == "closed"  # type: ignore[index]
+    thread = thread_of(journal, f"tg-{ALICE['id']}")
+    assert thread["status"] == "open" and thread["replies"] == []
+
+
+@pytest.mark.integration
+def test_replies_typed_on_the_staff_page_reach_the_telegram_applicant(
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with polling(tg, assistant, journal, tmp_path) as application:
+            service = bot_of(application).conversation
+            _, since = say(tg, ALICE, "/human 能否延期提交？")
+            await reply(tg, STAFF, since)
+            await reply(tg, ALICE["id"], since)  # 已转人工
+            thread = thread_of(journal, f"tg-{ALICE['id']}")
+
+            # what the staff page does (another worker may do it: only the database is shared)
+            since = tg.mark()
+            other = conversation_over(assistant, journal)
+            await asyncio.to_thread(
+                other.staff_reply, thread["handoff_id"], "可以，周五前。", staff="alice", via="staff page"
+            )
+            delivered = await reply(tg, ALICE["id"], since)
+            assert "工作人员回复" in visible(delivered) and "可以，周五前。" in visible(delivered)
+
+            since = tg.mark()
+            await asyncio.to_thread(
+                other.close, thread["handoff_id"], by="alice", role="staff", via="staff page"
+            )
+            assert "人工对话已结束" in visible(await reply(tg, ALICE["id"], since))
+            await asyncio.sleep(1.0)  # the relay job runs every 0.2 s: each message went out once
+            sent = [visible(r) for r in tg.calls("sendMessage", chat_id=ALICE["id"])]
+            assert sum("可以，周五前。" in t for t in sent) == 1
+            assert sum("人工对话已结束" in t for t in sent) == 1
+            assert service.live_thread(f"tg-{ALICE['id']}") is None
+
+    run(scenario())
+
+
+@pytest.mark.integration
+def test_a_web_handoff_is_announced_and_answered_from_the_staff_group(
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with polling(tg, assistant, journal, tmp_path):
+            web = conversation_over(assistant, journal)  # the web widget's side, on another worker
+            since = tg.mark()
+            started = await asyncio.to_thread(
+                web.handoff, session_id="web-abc", channel="web", note="网页上的问题"
+            )
+            announced = await reply(tg, STAFF, since)
+            assert "网页用户" in visible(announced) and "网页上的问题" in visible(announced)
+
+            since = tg.mark()
+            await asyncio.to_thread(
+                web.applicant_message, started.record["handoff_id"], "补充一句", author="申请人"
+            )
+            relayed = await reply(tg, STAFF, since)
+            assert "补充一句" in visible(relayed)
+
+            tg.push({"message": tg.message(STAFF, WANG, "收到，稍后答复。", reply_to=relayed["result"])})
+            for _ in range(100):
+                messages = web.messages_after(started.record["handoff_id"], 0)
+                if any(m["role"] == "staff" for m in messages):
+                    break
+                await asyncio.sleep(0.05)
+            assert [(m["role"], m["text"]) for m in messages] == [
+                ("applicant", "补充一句"),
+                ("staff", "收到，稍后答复。"),
+            ]
+
+    run(scenario())
 
 
 @pytest.mark.integration
 def test_escalated_answer_opens_a_handoff_that_the_applicant_can_close(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
         async with polling(tg, assistant, journal, tmp_path):
@@ -443,26 +547,46 @@ def test_escalated_answer_opens_a_handoff_that_the_applicant_can_close(
             assert "已转人工" in visible(told)
             staff = await reply(tg, STAFF, since)
             assert "机器人未能回答" in visible(staff) and UNANSWERABLE_Q in visible(staff)
-            assert journal.handoffs()[-1]["note"] == UNANSWERABLE_Q
-
-            since = press(tg, ALICE, told["result"], button_data(told, "结束人工"))
-            assert "人工对话已结束" in visible(await reply(tg, ALICE["id"], since))
-            assert "已结束" in visible(await reply(tg, STAFF, since))
+            assert thread_of(journal, f"tg-{ALICE['id']}")["note"] == UNANSWERABLE_Q
 
             # another chat cannot close someone else's thread
-            since = press(tg, BOB, tg.message(BOB["id"], BOB, "x"), f"h:{ALICE['id']}")
+            handoff_data = button_data(told, "结束人工")
+            since = press(tg, BOB, tg.message(BOB["id"], BOB, "x"), handoff_data)
             await tg.wait_for("answerCallbackQuery", since=since)
             assert not tg.calls("sendMessage", since=since)
+
+            since = press(tg, ALICE, told["result"], handoff_data)
+            assert "人工对话已结束" in visible(await reply(tg, ALICE["id"], since))
+            assert "已结束" in visible(await reply(tg, STAFF, since))
 
     run(scenario())
 
 
 @pytest.mark.integration
-def test_human_without_a_staff_chat_gives_contacts(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+def test_human_without_a_staff_chat_records_the_thread_for_the_staff_page(
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
         async with polling(tg, assistant, journal, tmp_path, staff_chat_id=None):
+            _, since = say(tg, ALICE, "/human 我想问补报的事")
+            assert "工作人员会在这里回复您" in visible(await reply(tg, ALICE["id"], since))
+            assert thread_of(journal, f"tg-{ALICE['id']}")["note"] == "我想问补报的事"
+            _, since = say(tg, ALICE, "还有一件事")  # routed to the thread, shown on /staff
+            await asyncio.sleep(0.5)
+            assert not tg.calls("sendMessage", chat_id=ALICE["id"], since=since)
+
+    run(scenario())
+    assert [m["text"] for m in thread_of(journal, f"tg-{ALICE['id']}")["replies"]] == ["还有一件事"]
+
+
+@pytest.mark.integration
+def test_human_without_a_database_gives_contacts(tg: FakeTelegram, assistant: Any, tmp_path: Path) -> None:
+    from bot.journal import Journal
+
+    journal = Journal(tmp_path / "journal")
+
+    async def scenario() -> None:
+        async with polling(tg, assistant, journal, tmp_path):
             _, since = say(tg, ALICE, "/human 我想问补报的事")
             text = visible(await reply(tg, ALICE["id"], since))
             assert "请直接联系" in text and "李娟" in text
@@ -476,12 +600,12 @@ def test_human_without_a_staff_chat_gives_contacts(
 # -- webhook -------------------------------------------------------------------------------------------------
 
 
-def webhook_app(config: TelegramConfig, assistant: Any, journal: Journal) -> FastAPI:
+def webhook_app(config: TelegramConfig, assistant: Any, journal: Store) -> FastAPI:
     """The route the API mounts, as a tiny app: one process serves the API and the bot."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with webhook_application(config, assistant, journal) as application:
+        async with webhook_application(config, conversation_over(assistant, journal)) as application:
             app.state.telegram = application
             yield
 
@@ -502,7 +626,7 @@ def webhook_app(config: TelegramConfig, assistant: Any, journal: Journal) -> Fas
 
 
 @pytest.mark.integration
-def test_webhook_mode(tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path) -> None:
+def test_webhook_mode(tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path) -> None:
     config = make_config(
         tg, tmp_path, webhook_url="https://bot.example.org/telegram/webhook", webhook_secret=SECRET
     )
@@ -538,9 +662,9 @@ def test_webhook_mode(tg: FakeTelegram, assistant: Any, journal: Journal, tmp_pa
 
 @pytest.mark.integration
 def test_webhook_refuses_without_a_secret_and_when_stopped(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
-    application = build_application(make_config(tg, tmp_path), assistant, journal)
+    application = build_application(make_config(tg, tmp_path), conversation_over(assistant, journal))
     body = tg.update(message=tg.message(ALICE["id"], ALICE, "hi"))
     assert run(handle_webhook_update(application, body, None, "")) == 403  # no secret configured
     assert run(handle_webhook_update(application, body, "", "")) == 403
@@ -552,7 +676,7 @@ def test_webhook_refuses_without_a_secret_and_when_stopped(
 
 
 @pytest.mark.integration
-def test_rate_limit(tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path) -> None:
+def test_rate_limit(tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
         async with polling(tg, assistant, journal, tmp_path, rate_limit_per_minute=3):
             start = tg.mark()
@@ -578,7 +702,7 @@ def test_rate_limiter_window() -> None:
 
 @pytest.mark.integration
 def test_groups_answer_only_when_addressed(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
         async with polling(tg, assistant, journal, tmp_path):
@@ -624,7 +748,7 @@ def test_groups_answer_only_when_addressed(
 
 @pytest.mark.integration
 def test_media_gets_a_text_only_reply(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     media: list[dict[str, Any]] = [
         {"photo": [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]},
@@ -659,7 +783,7 @@ def test_media_gets_a_text_only_reply(
 
 @pytest.mark.integration
 def test_edited_message_is_answered_again(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
         async with polling(tg, assistant, journal, tmp_path):
@@ -677,7 +801,7 @@ def test_edited_message_is_answered_again(
 
 @pytest.mark.integration
 def test_too_long_question_is_refused_politely(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
         async with polling(tg, assistant, journal, tmp_path):
@@ -690,7 +814,7 @@ def test_too_long_question_is_refused_politely(
 
 @pytest.mark.integration
 def test_errors_are_logged_then_reported_once(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     def failing(params: dict[str, Any]) -> bool:
         return params.get("chat_id") == ALICE["id"] and "出错" not in str(params.get("text"))
@@ -764,7 +888,7 @@ class AskingBack:
 
 
 def test_choosing_a_notice_with_buttons(
-    tg: FakeTelegram, assistant: Any, journal: Journal, tmp_path: Path
+    tg: FakeTelegram, assistant: Any, journal: Store, tmp_path: Path
 ) -> None:
     asking = AskingBack(assistant)
 

@@ -19,7 +19,7 @@ from bot.contract import Answer, Citation, ContactOut, NoticeOption
 from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
 from bot.settings import Settings
-from handlers.api import create_app
+from handlers.app import create_app
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, Server
 
 pytestmark = pytest.mark.browser

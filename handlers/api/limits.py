@@ -1,14 +1,11 @@
-"""Per-client rate limits (429 with Retry-After) and per-session locks for the HTTP API."""
+"""Per-client rate limits for the HTTP API (429 with Retry-After)."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
-import zlib
 from collections import deque
-from typing import Any
 
 from fastapi import Request
 
@@ -63,16 +60,3 @@ def check_rate_limit(request: Request) -> None:
     wait = request.app.state.limiter.check(client)
     if wait:
         raise RateLimitedError(wait)
-
-
-class SessionLocks:
-    """Striped locks: two questions in the same session are answered one after the other."""
-
-    def __init__(self, stripes: int = 64) -> None:
-        self._locks = [threading.Lock() for _ in range(stripes)]
-        self._none = contextlib.nullcontext()
-
-    def for_session(self, session_id: str | None) -> contextlib.AbstractContextManager[Any]:
-        if session_id is None:
-            return self._none  # a new session: nobody else can hold it yet
-        return self._locks[zlib.crc32(session_id.encode()) % len(self._locks)]

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handlers.telegram import WEBHOOK_PATH
+from bot.conversation import ConversationMetrics
 
 # -- metrics -----------------------------------------------------------------------------------------
 
@@ -31,18 +31,7 @@ class Metrics:
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
-        self.answers = Counter(
-            "applybot_answers", "Answers given.", ["channel", "intent"], registry=self.registry
-        )
-        self.escalations = Counter(
-            "applybot_escalations", "Answers that escalated to a person.", ["channel"], registry=self.registry
-        )
-        self.feedback = Counter(
-            "applybot_feedback", "Ratings of answers.", ["rating"], registry=self.registry
-        )
-        self.handoffs = Counter(
-            "applybot_handoffs", "Requests for a person.", ["channel"], registry=self.registry
-        )
+        self.conversation = ConversationMetrics(self.registry)
         self.errors = Counter(
             "applybot_errors", "Requests that ended in an error, by kind.", ["kind"], registry=self.registry
         )
@@ -96,23 +85,29 @@ class NoSniffMiddleware:
 # -- body limits ---------------------------------------------------------------------------------
 
 
-TELEGRAM_BODY_BYTES = 1_048_576
 STAFF_FORM_BYTES = 262_144
 
 
 class BodyLimitMiddleware:
     """Refuse request bodies above the limit with a 413, whether or not they declare a Content-Length.
 
-    Questions get `max_bytes`; a Telegram update, a staff form and a notice upload get more room.
+    Questions get `max_bytes`; a staff form, a notice upload and the `paths` given (e.g. the
+    Telegram webhook) get more room.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int = 20 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_bytes: int = 20 * 1024 * 1024,
+        paths: dict[str, int] | None = None,
+    ) -> None:
         self.app, self.max_bytes, self.upload_bytes = app, max_bytes, upload_bytes
+        self.paths = paths or {}
 
     def limit_for(self, path: str) -> int:
-        if path == WEBHOOK_PATH:
-            # A Telegram update carries a long message plus the one it replies to.
-            return TELEGRAM_BODY_BYTES
+        if path in self.paths:
+            return self.paths[path]
         if path == "/staff/knowledge/upload":
             return self.upload_bytes + 65_536
         if path.startswith("/staff/"):

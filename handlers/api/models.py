@@ -110,11 +110,41 @@ class HandoffRequest(BaseModel):
     channel: Literal["web", "api"] = "api"
 
 
+class ThreadMessagePublic(BaseModel):
+    """A message in a thread with staff, as the applicant sees it (staff are not named)."""
+
+    id: int
+    role: Literal["applicant", "staff", "system"]
+    text: str
+    at: str | None
+
+
 class HandoffPublic(BaseModel):
     handoff_id: str
     session_id: str
-    status: str
+    status: str = Field(description="open, claimed (a staff member is answering) or closed")
     contacts: list[ContactPublic]
+    thread_token: str | None = Field(
+        None, description="Web applicants only: the token to read and write the thread with (shown once)."
+    )
+    messages: list[ThreadMessagePublic] = []
+
+
+class ThreadPublic(BaseModel):
+    handoff_id: str
+    status: str
+    messages: list[ThreadMessagePublic]
+
+
+class ThreadMessageIn(BaseModel):
+    token: str = Field(max_length=64)
+    text: str = Field(
+        max_length=4000, description="The message (its length limit is checked by the service)."
+    )
+
+
+class ThreadClose(BaseModel):
+    token: str = Field(max_length=64)
 
 
 class ErrorPublic(BaseModel):
@@ -128,5 +158,5 @@ class HealthPublic(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorPublic} for status in (400, 413, 422, 429, 503)
+    status: {"model": ErrorPublic} for status in (400, 404, 409, 413, 422, 429, 503)
 }

@@ -1,11 +1,10 @@
-"""The API's routes: ask (and its stream), feedback, handoff, deadlines and calendars, health, metrics,
-the demo page, the widget script and the Telegram webhook."""
+"""The API's routes: ask (and its stream), feedback, deadlines and calendars, health, metrics, the demo
+page and the widget script. Handoff threads are in `handlers.api.handoffs`."""
 
 from __future__ import annotations
 
 import html
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,9 @@ from handlers.api.models import (
     ErrorPublic,
     FeedbackPublic,
     FeedbackRequest,
-    HandoffPublic,
-    HandoffRequest,
     HealthPublic,
 )
 from handlers.api.sse import sse_stream
-from handlers.telegram import SECRET_HEADER, WEBHOOK_PATH, handle_webhook_update
 
 log = logging.getLogger(__name__)
 
@@ -60,46 +56,19 @@ def render_demo_page(assistant: Any) -> str:
 
 
 def add_routes(app: FastAPI) -> None:
-    @app.post(WEBHOOK_PATH, include_in_schema=False)
-    async def telegram_webhook(request: Request) -> Response:
-        if request.app.state.telegram is None:
-            return Response(status_code=404)
-        try:
-            body = await request.json()
-        except ValueError:
-            return Response(status_code=400)
-        status = await handle_webhook_update(
-            request.app.state.telegram,
-            body,
-            request.headers.get(SECRET_HEADER),
-            request.app.state.telegram_secret,
-        )
-        return Response(status_code=status)
-
     state = app.state
 
-    def ask(body: AskRequest) -> tuple[dict[str, Any], float]:
-        """Answer in a worker thread; one question at a time per session, so its context is never raced."""
-        started = time.perf_counter()
-        if state.faq_refresher is not None:
-            state.faq_refresher.maybe_refresh()  # an FAQ answer published by another worker
-        with state.session_locks.for_session(body.session_id):
-            answer = state.assistant.ask(body.question, session_id=body.session_id)
-        latency_ms = (time.perf_counter() - started) * 1000
-        data: dict[str, Any] = answer.to_dict()
-        state.journal.log_answer(
-            channel=body.channel, question=body.question, answer=data, latency_ms=round(latency_ms, 1)
-        )
-        state.metrics.answers.labels(body.channel, str(data.get("intent", "general"))).inc()
-        if data.get("escalated"):
-            state.metrics.escalations.labels(body.channel).inc()
-        return data, latency_ms
+    def ask(body: AskRequest) -> dict[str, Any]:
+        """Answer in a worker thread, through the conversation service."""
+        asked = state.conversation.ask(body.question, session_id=body.session_id, channel=body.channel)
+        data: dict[str, Any] = asked.data
+        return data
 
     @app.post("/api/ask", response_model=AnswerPublic, responses=ERRORS, tags=["ask"])
     async def ask_route(body: AskRequest, request: Request) -> dict[str, Any]:
         """Answer one question with verbatim citations."""
         check_rate_limit(request)
-        data, _ = await anyio.to_thread.run_sync(ask, body, limiter=state.answer_slots)
+        data: dict[str, Any] = await anyio.to_thread.run_sync(ask, body, limiter=state.answer_slots)
         return data
 
     @app.post(
@@ -112,7 +81,7 @@ def add_routes(app: FastAPI) -> None:
         """Server-Sent Events: `delta` events with pieces of the answer text, then one `answer` event."""
         check_rate_limit(request)
         # errors leave as JSON before the stream starts
-        data, _ = await anyio.to_thread.run_sync(ask, body, limiter=state.answer_slots)
+        data = await anyio.to_thread.run_sync(ask, body, limiter=state.answer_slots)
         return StreamingResponse(
             sse_stream(data),
             media_type="text/event-stream",
@@ -123,28 +92,17 @@ def add_routes(app: FastAPI) -> None:
     async def feedback_route(body: FeedbackRequest) -> dict[str, Any]:
         """Record a thumbs up or down on one answer."""
         record: dict[str, Any] = await run_in_threadpool(
-            state.journal.feedback,
+            state.conversation.feedback,
             session_id=body.session_id,
             message_id=body.message_id,
             rating=body.rating,
             comment=body.comment,
         )
-        state.metrics.feedback.labels(body.rating).inc()
         return record
 
-    @app.post("/api/handoff", response_model=HandoffPublic, responses=ERRORS, tags=["feedback"])
-    async def handoff_route(body: HandoffRequest) -> dict[str, Any]:
-        """Record that the applicant wants a person, and give the people to contact."""
-        record = await run_in_threadpool(
-            state.journal.handoff, session_id=body.session_id, channel=body.channel, note=body.note
-        )
-        state.metrics.handoffs.labels(body.channel).inc()
-        return {**record, "contacts": _handoff_contacts(state.assistant, body.session_id)}
-
     def _deadlines(upcoming: bool) -> list[Any]:
-        today = state.assistant.clock.today()
-        found = state.assistant.view.deadlines()
-        return [d for d in found if not upcoming or d.days_left(today) >= 0]
+        found: list[Any] = state.conversation.deadlines(upcoming=upcoming)
+        return found
 
     @app.get("/api/deadlines", response_model=list[DeadlinePublic], tags=["deadlines"])
     async def deadlines_route(all: bool = False) -> list[dict[str, Any]]:
@@ -220,23 +178,3 @@ def add_routes(app: FastAPI) -> None:
             media_type="application/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"},
         )
-
-
-def _handoff_contacts(assistant: Any, session_id: str) -> list[dict[str, Any]]:
-    """The notice's general contacts, then the contacts of the task the session last asked about."""
-    contacts = list(assistant.view.general_contacts())
-    task = assistant.sessions.get(session_id).task
-    record = assistant.view.record_for(task) if task else None
-    if record is not None:
-        contacts.extend(record.contacts)
-    out: list[dict[str, Any]] = []
-    for contact in contacts:
-        item = {
-            "name": contact.name,
-            "department": contact.department,
-            "phone": contact.phone,
-            "email": contact.email,
-        }
-        if item not in out:
-            out.append(item)
-    return out

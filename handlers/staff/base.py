@@ -27,7 +27,7 @@ from starlette.datastructures import FormData
 
 from bot.settings import Settings
 from bot.store import Store
-from handlers.staff.forms import _text
+from handlers.staff.forms import _text, waited
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "script-src 'self'; connect-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
@@ -134,6 +135,7 @@ class StaffBase:
         store: Store | None,
         assistant: Any,
         lock: AbstractContextManager[Any] | None,
+        conversation: Any = None,
         login_limit: int,
         login_window_s: float,
         low_confidence: float,
@@ -142,6 +144,7 @@ class StaffBase:
     ) -> None:
         self.settings = settings
         self._store, self._assistant, self._lock = store, assistant, lock
+        self._conversation = conversation
         self._own_lock = threading.Lock()
         self.limiter = LoginLimiter(login_limit, login_window_s)
         self.low_confidence = low_confidence
@@ -155,6 +158,7 @@ class StaffBase:
             lstrip_blocks=True,
         )
         self.env.filters["when"] = self._when
+        self.env.filters["waited"] = waited
         self.env.filters["pct"] = lambda v: f"{float(v) * 100:.0f}%"
         self.env.globals["relation_labels"] = RELATION_LABELS
         self.env.globals["status_labels"] = STATUS_LABELS
@@ -191,10 +195,18 @@ class StaffBase:
             return str(value)
         return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
+    def _live_handoffs(self, request: Request) -> int:
+        """Threads waiting for staff, for the count beside 人工对话 in the menu (0 if unknown)."""
+        try:
+            return self.store(request).live_handoff_count()
+        except Exception:  # the count is a hint: a page must not fail for it
+            return 0
+
     def render(self, request: Request, template: str, *, code: int = 200, **context: Any) -> HTMLResponse:
         staff: Staff | None = context.pop("staff", None)
         html = self.env.get_template(template).render(
             staff=staff,
+            live_handoffs=self._live_handoffs(request) if staff else 0,
             csrf=staff.csrf if staff else None,
             path=request.url.path,
             **context,

@@ -4,7 +4,7 @@ the page to go back to."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -54,3 +54,17 @@ def _safe_next(value: str | None, default: str = "/staff/queue") -> str:
 
 def _back(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def waited(at: str | None, now: datetime | None = None) -> str:
+    """How long ago `at` was, in words a person reads at a glance: 刚刚, 5 分钟, 2 小时, 3 天."""
+    if not at:
+        return "—"
+    seconds = ((now or datetime.now(UTC)) - datetime.fromisoformat(at)).total_seconds()
+    if seconds < 60:
+        return "刚刚"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} 分钟"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} 小时"
+    return f"{int(seconds // 86400)} 天"

@@ -1,5 +1,5 @@
 """The review queue: questions grouped by meaning, their review status, answering a group as an FAQ
-entry, and replying to handoffs."""
+entry (live handoffs are listed; they are answered on the handoff pages)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class ReviewQueue(StaffBase):
         groups = await run_in_threadpool(self._queue, request, filters)
         store = self.store(request)
         facets = await run_in_threadpool(store.facets)
-        handoffs = await run_in_threadpool(store.handoff_threads, status="open")
+        handoffs = await run_in_threadpool(store.handoff_threads, status="live")
         return self.render(
             request,
             "queue.html",
@@ -108,20 +108,3 @@ class ReviewQueue(StaffBase):
             )
         except ValueError as exc:
             raise Refused(422, str(exc)) from exc
-
-    async def handoff_reply(self, request: Request, handoff_id: str) -> Response:
-        staff, form = await self.staff_form(request)
-        if not _HANDOFF_ID.match(handoff_id):
-            raise Refused(404, "no such handoff")
-        text = _text(form, "text").strip()[:5000]
-        status = _text(form, "status") or "answered"
-        if status not in ("open", "answered", "closed"):
-            raise Refused(422, "unknown handoff status")
-        try:
-            await run_in_threadpool(
-                self.store(request).reply_handoff, handoff_id, author=staff.name, text=text, status=status
-            )
-        except KeyError as exc:
-            raise Refused(404, "no such handoff") from exc
-        await self.audit(request, staff.name, "handoff_reply", handoff_id, status=status, text=text)
-        return RedirectResponse(_safe_next(_text(form, "back"), "/staff/queue"), status_code=303)

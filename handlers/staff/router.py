@@ -13,6 +13,7 @@ from bot.store import Store
 from handlers.staff.api import StaffApi
 from handlers.staff.auth import StaffAuth
 from handlers.staff.exports import StaffExports
+from handlers.staff.handoffs import HandoffPages
 from handlers.staff.knowledge import KnowledgePages
 from handlers.staff.numbers import NumbersPages
 
@@ -22,6 +23,7 @@ def staff_router(
     *,
     store: Store | None = None,
     assistant: Any = None,
+    conversation: Any = None,
     lock: AbstractContextManager[Any] | None = None,
     login_limit: int = 5,
     login_window_s: float = 300.0,
@@ -34,6 +36,7 @@ def staff_router(
         settings,
         store=store,
         assistant=assistant,
+        conversation=conversation,
         lock=lock,
         login_limit=login_limit,
         login_window_s=login_window_s,
@@ -43,7 +46,7 @@ def staff_router(
     ).router
 
 
-class StaffPages(StaffAuth, StaffApi, NumbersPages, KnowledgePages, StaffExports):
+class StaffPages(StaffAuth, StaffApi, NumbersPages, KnowledgePages, StaffExports, HandoffPages):
     """All the staff pages and endpoints; `self.router` holds their routes."""
 
     def _routes(self) -> None:
@@ -57,11 +60,25 @@ class StaffPages(StaffAuth, StaffApi, NumbersPages, KnowledgePages, StaffExports
         r.add_api_route("/queue", html(self.queue_page), methods=["GET"], include_in_schema=False)
         r.add_api_route("/queue/status", html(self.queue_status), methods=["POST"], include_in_schema=False)
         r.add_api_route("/queue/answer", html(self.queue_answer), methods=["POST"], include_in_schema=False)
+        r.add_api_route("/handoffs", html(self.handoffs_page), methods=["GET"], include_in_schema=False)
+        r.add_api_route("/handoff.js", html(self.handoff_script), methods=["GET"], include_in_schema=False)
         r.add_api_route(
-            "/handoffs/{handoff_id}/reply",
-            html(self.handoff_reply),
-            methods=["POST"],
-            include_in_schema=False,
+            "/handoffs/{handoff_id}", html(self.handoff_page), methods=["GET"], include_in_schema=False
+        )
+        for action, page in (
+            ("claim", self.handoff_claim),
+            ("reply", self.handoff_reply),
+            ("close", self.handoff_close),
+        ):
+            r.add_api_route(
+                f"/handoffs/{{handoff_id}}/{action}", html(page), methods=["POST"], include_in_schema=False
+            )
+        r.add_api_route(
+            "/api/handoffs/{handoff_id}/messages", api(self.handoff_messages), methods=["GET"], tags=["staff"]
+        )
+        r.add_api_route("/api/handoffs", api(self.api_handoffs), methods=["GET"], tags=["staff"])
+        r.add_api_route(
+            "/api/handoffs/{handoff_id}/reply", api(self.api_handoff_reply), methods=["POST"], tags=["staff"]
         )
         r.add_api_route("/faq", html(self.faq_page), methods=["GET"], include_in_schema=False)
         r.add_api_route("/faq/new", html(self.faq_new), methods=["POST"], include_in_schema=False)

@@ -44,6 +44,12 @@
         contact: "Contact staff",
         handoffDone: "Your request has been passed to the staff. You can also contact:",
         handoffNone: "Your request has been passed to the staff.",
+        staffWaiting: "A staff member will answer here. Messages you send now go to the staff.",
+        staffLabel: "Staff",
+        staffBanner: "Talking with staff",
+        staffPlaceholder: "Write to the staff, press Enter to send",
+        endChat: "End chat with staff",
+        staffEnded: "The chat with staff has ended. You can ask the assistant again.",
         helpful: "Helpful",
         unhelpful: "Not helpful",
         thanks: "Thank you for your feedback.",
@@ -74,6 +80,12 @@
         contact: "联系工作人员",
         handoffDone: "已通知工作人员。您也可以直接联系：",
         handoffNone: "已通知工作人员。",
+        staffWaiting: "工作人员会在这里回复您；现在发送的消息将转给工作人员。",
+        staffLabel: "工作人员",
+        staffBanner: "正在与工作人员对话",
+        staffPlaceholder: "输入给工作人员的消息，按 Enter 发送",
+        endChat: "结束人工对话",
+        staffEnded: "人工对话已结束，您可以继续向机器人提问。",
         helpful: "有帮助",
         unhelpful: "没有帮助",
         thanks: "谢谢您的反馈。",
@@ -115,7 +127,7 @@
     } catch (e) {
       /* private mode or a broken entry: start afresh */
     }
-    return { session_id: null, messages: [], open: false };
+    return { session_id: null, messages: [], open: false, handoff: null };
   }
 
   var state = loadState();
@@ -254,6 +266,11 @@
     ".ab-ics{color:#1a73e8;font-size:13px;text-decoration:none;border-bottom:1px dashed #1a73e8;}",
     ".ab-handoff{border:1px solid #b3261e;color:#b3261e;background:#fff;border-radius:6px;padding:3px 10px;font-size:13px;}",
     ".ab-handoff:hover{background:#fff1f0;}",
+    ".ab-staffbar{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:6px 10px;font-size:13px;",
+    "background:#fff8c5;color:#4d2d00;border-top:1px solid #d4a72c;}",
+    ".ab-end{border:1px solid #4d2d00;color:#4d2d00;background:#fff;border-radius:6px;padding:2px 8px;font-size:12px;}",
+    ".ab-staff{align-self:flex-start;background:#fff8c5;border:1px solid #d4a72c;}",
+    ".ab-who{font-size:12px;font-weight:600;color:#4d2d00;margin-bottom:2px;}",
     ".ab-form{display:flex;gap:8px;padding:8px 10px 10px;background:#fff;}",
     ".ab-input{flex:1;min-height:40px;max-height:120px;resize:none;padding:8px 10px;border:1px solid #8c959f;border-radius:8px;",
     "background:#fff;font-size:14px;line-height:1.4;}",
@@ -325,6 +342,10 @@
     var tools = el("div", { class: "ab-tools" });
     var handoffButton = el("button", { type: "button", class: "ab-handoff" }, TEXT.contact);
     tools.appendChild(handoffButton);
+    var staffBar = el("div", { class: "ab-staffbar", role: "status", hidden: "" });
+    staffBar.appendChild(el("span", null, TEXT.staffBanner));
+    var endButton = el("button", { type: "button", class: "ab-end" }, TEXT.endChat);
+    staffBar.appendChild(endButton);
 
     var form = el("form", { class: "ab-form" });
     form.appendChild(el("label", { class: "ab-sr", for: "ab-input" }, TEXT.question));
@@ -344,6 +365,7 @@
     panel.appendChild(header);
     panel.appendChild(log);
     panel.appendChild(typing);
+    panel.appendChild(staffBar);
     panel.appendChild(tools);
     panel.appendChild(form);
     root.appendChild(launcher);
@@ -497,6 +519,10 @@
       var node;
       if (message.role === "user") {
         node = el("div", { class: "ab-msg ab-user" }, message.text);
+      } else if (message.role === "staff") {
+        node = el("div", { class: "ab-msg ab-staff" });
+        node.appendChild(el("div", { class: "ab-who" }, TEXT.staffLabel));
+        node.appendChild(el("div", { class: "ab-text" }, message.text));
       } else if (message.role === "bot") {
         node = el("div", { class: "ab-msg ab-bot", "data-message-id": message.message_id || "" });
         node.appendChild(el("div", { class: "ab-text" }, message.text));
@@ -726,10 +752,156 @@
         .then(function (data) {
           var contacts = (data && data.contacts) || [];
           add({ role: "info", text: contacts.length ? TEXT.handoffDone : TEXT.handoffNone, contacts: contacts });
+          if (data && data.thread_token && data.status !== "closed") {
+            state.handoff = { id: data.handoff_id, token: data.thread_token, after: 0, status: data.status };
+            add({ role: "info", text: TEXT.staffWaiting });
+            onThreadMessages(data.messages || []);
+            staffMode();
+            listen();
+          }
         })
         .catch(showError)
         .then(function () {
           handoffButton.disabled = false;
+        });
+    }
+
+    // -- a live thread with staff: replies arrive by Server-Sent Events, or by polling without them --
+
+    var source = null;
+    var pollTimer = null;
+    var failures = 0;
+
+    function inThread() {
+      return !!(state.handoff && state.handoff.status !== "closed");
+    }
+
+    function staffMode() {
+      var on = inThread();
+      staffBar.hidden = !on;
+      handoffButton.hidden = on;
+      input.placeholder = on ? TEXT.staffPlaceholder : TEXT.placeholder;
+    }
+
+    function threadUrl(path) {
+      var h = state.handoff;
+      return (
+        API + "/api/handoff/" + encodeURIComponent(h.id) + path +
+        "?token=" + encodeURIComponent(h.token) + "&after=" + encodeURIComponent(h.after || 0)
+      );
+    }
+
+    function onThreadMessages(list) {
+      list.forEach(function (m) {
+        if (!state.handoff || !m || typeof m.id !== "number" || m.id <= (state.handoff.after || 0)) return;
+        state.handoff.after = m.id;
+        if (m.role === "staff") add({ role: "staff", text: String(m.text || "") });
+        else if (m.role === "system") add({ role: "info", text: TEXT.staffEnded });
+      });
+      saveState();
+    }
+
+    function ended() {
+      stopListening();
+      if (state.handoff) state.handoff.status = "closed";
+      saveState();
+      staffMode();
+    }
+
+    function onThreadStatus(status) {
+      if (!state.handoff) return;
+      state.handoff.status = status;
+      saveState();
+      if (status === "closed") ended();
+    }
+
+    function stopListening() {
+      if (source) source.close();
+      source = null;
+      if (pollTimer) clearInterval(pollTimer);
+      pollTimer = null;
+    }
+
+    function parse(text) {
+      try {
+        return JSON.parse(text);
+      } catch (e) {
+        return null;
+      }
+    }
+
+    function poll() {
+      stopListening();
+      function once() {
+        if (!inThread()) return stopListening();
+        fetch(threadUrl(""), { credentials: "omit", headers: { Accept: "application/json" } })
+          .then(function (response) {
+            if (response.status === 404) return ended();
+            if (!response.ok) return null;
+            return response.json().then(function (data) {
+              onThreadMessages(data.messages || []);
+              onThreadStatus(data.status);
+            });
+          })
+          .catch(function () {
+            /* offline for a moment: the next round tries again */
+          });
+      }
+      once();
+      pollTimer = setInterval(once, 3000);
+    }
+
+    function listen() {
+      stopListening();
+      if (!inThread()) return;
+      if (!window.EventSource) return poll();
+      failures = 0;
+      source = new EventSource(threadUrl("/events"));
+      source.addEventListener("message", function (event) {
+        failures = 0;
+        onThreadMessages([parse(event.data)]);
+      });
+      source.addEventListener("status", function (event) {
+        var data = parse(event.data);
+        if (data) onThreadStatus(data.status);
+      });
+      source.addEventListener("gone", function () {
+        ended();
+      });
+      source.onerror = function () {
+        // EventSource reconnects by itself; after a few failures in a row, poll instead.
+        failures += 1;
+        if (failures >= 3) poll();
+      };
+    }
+
+    function sendToStaff(text) {
+      text = text.trim();
+      if (!text || !inThread()) return;
+      add({ role: "user", text: text });
+      var h = state.handoff;
+      postJSON("/api/handoff/" + encodeURIComponent(h.id) + "/messages", { token: h.token, text: text })
+        .catch(function (err) {
+          if (err && (err.status === 409 || err.status === 404)) ended();
+          showError(err);
+        });
+    }
+
+    function endThread() {
+      if (!inThread()) return;
+      var h = state.handoff;
+      endButton.disabled = true;
+      postJSON("/api/handoff/" + encodeURIComponent(h.id) + "/close", { token: h.token })
+        .then(function () {
+          add({ role: "info", text: TEXT.staffEnded });
+          ended();
+        })
+        .catch(function (err) {
+          if (err && (err.status === 409 || err.status === 404)) ended();
+          else showError(err);
+        })
+        .then(function () {
+          endButton.disabled = false;
         });
     }
 
@@ -765,20 +937,25 @@
       if (controller) controller.abort();
       controller = null;
       setBusy(false);
+      stopListening();
       state.session_id = null;
       state.messages = [];
+      state.handoff = null;
+      staffMode();
       saveState();
       renderAll();
       input.value = "";
       input.focus();
     });
     handoffButton.addEventListener("click", handoff);
+    endButton.addEventListener("click", endThread);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var question = input.value;
       if (busy || !question.trim()) return;
       input.value = "";
-      ask(question);
+      if (inThread()) sendToStaff(question);
+      else ask(question);
       input.focus();
     });
     input.addEventListener("keydown", function (event) {
@@ -791,6 +968,8 @@
     });
 
     renderAll();
+    staffMode();
+    listen(); // a thread with staff that was open before the reload goes on
     if (state.open) setOpen(true, false);
   }
 

@@ -24,20 +24,20 @@ from handlers.telegram.config import (
     CHANNEL,
     MAX_MESSAGE_CHARS,
     SECRET_HEADER,
+    TELEGRAM_BODY_BYTES,
     WEBHOOK_PATH,
     TelegramConfig,
     parse_chat_id,
 )
 from handlers.telegram.formatting import esc, format_answer, split_html, visible_text
-from handlers.telegram.handoffs import TelegramHandoffs
 from handlers.telegram.ratelimit import UserRateLimiter
 from handlers.telegram.reminders import TelegramReminders
 from handlers.telegram.runner import (
     bot_of,
     build_application,
     handle_webhook_update,
-    run_from_settings,
     run_polling,
+    run_polling_from_settings,
     start_webhook,
     stop_webhook,
     webhook_application,
@@ -48,10 +48,10 @@ __all__ = [
     "CHANNEL",
     "MAX_MESSAGE_CHARS",
     "SECRET_HEADER",
+    "TELEGRAM_BODY_BYTES",
     "WEBHOOK_PATH",
     "TelegramBot",
     "TelegramConfig",
-    "TelegramHandoffs",
     "TelegramReminders",
     "UserRateLimiter",
     "bot_of",
@@ -60,7 +60,7 @@ __all__ = [
     "format_answer",
     "handle_webhook_update",
     "parse_chat_id",
-    "run_from_settings",
+    "run_polling_from_settings",
     "run_polling",
     "split_html",
     "start_webhook",

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict, deque
-from pathlib import Path
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.journal import Journal
+from bot.conversation import ConversationService
 from bot.reminders import ReminderBook
 from handlers.telegram.config import RECENT_TURNS, TelegramConfig
 from handlers.telegram.formatting import split_html
-from handlers.telegram.handoffs import TelegramHandoffs
 from handlers.telegram.ratelimit import UserRateLimiter
 from handlers.telegram.reminders import TelegramReminders
 
@@ -23,35 +20,50 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class BotBase:
-    """The state of one bot (answers, ratings, recent turns, handoffs, reminders) and `_send`."""
+    """The state of one bot (answers, ratings, recent turns, reminders) and `_send`.
+
+    Everything that must outlive the process or be shared with other workers (answers, ratings,
+    handoff threads) goes through the conversation service; what stays here is a cache for buttons.
+    """
 
     def __init__(
         self,
         config: TelegramConfig,
-        assistant: Any,
-        journal: Journal,
+        conversation: ConversationService,
         *,
-        handoffs: TelegramHandoffs | None = None,
-        ask_lock: threading.Lock | None = None,
         reminders: ReminderBook | None = None,
     ) -> None:
         self.config = config
-        self.assistant = assistant
-        self.journal = journal
+        self.conversation = conversation
+        self.assistant = conversation.assistant
+        self.threads = conversation.threads  # the SQL store holding handoff threads, if any
         self.staff_chat_id = config.staff_chat_id
-        self.handoffs = handoffs or TelegramHandoffs(Path(config.data_dir) / "telegram")
         self.limiter = UserRateLimiter(config.rate_limit_per_minute)
-        self.ask_lock = ask_lock or threading.Lock()
         self.answers: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.rated: set[str] = set()
         self.turns: dict[int, deque[tuple[str, str]]] = {}
         self.reported_errors: set[str] = set()
         self.reminders = TelegramReminders(
             reminders,
-            assistant,
+            self.assistant,
             lambda context, chat_id, text: self._send(context, chat_id, text),
             check_seconds=config.reminder_check_s,
         )
+
+    @staticmethod
+    def session_of(chat_id: int) -> str:
+        """The conversation id of a Telegram chat."""
+        return f"tg-{chat_id}"
+
+    @staticmethod
+    def chat_of(session_id: str) -> int | None:
+        """The chat of a Telegram conversation id (None for another channel's)."""
+        prefix, _, rest = session_id.partition("-")
+        return int(rest) if prefix == "tg" and rest.lstrip("-").isdigit() else None
+
+    def is_staff(self, user_id: int | None) -> bool:
+        """May this Telegram user answer or close handoffs? Only the configured staff user ids."""
+        return user_id is not None and user_id in self.config.staff_user_ids
 
     def _turn(self, chat_id: int, who: str, text: str) -> None:
         self.turns.setdefault(chat_id, deque(maxlen=RECENT_TURNS)).append((who, text))

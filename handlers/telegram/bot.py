@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from typing import Any
 
 from telegram import BotCommand, Message, MessageEntity, Update
@@ -73,6 +72,10 @@ class TelegramBot(BotCommands):
         application.add_handler(CallbackQueryHandler(self.on_callback))
         application.add_error_handler(self.on_error)
         self.reminders.install(application)
+        if application.job_queue is not None and self.threads is not None:
+            application.job_queue.run_repeating(
+                self.relay_pending, interval=self.config.handoff_poll_s, first=1.0, name="handoff-relay"
+            )
 
     async def announce(self, application: App) -> None:
         """Publish the command menu."""
@@ -139,27 +142,24 @@ class TelegramBot(BotCommands):
         assert message is not None
         text = self._question_text(message, context)
         edited = update.edited_message is not None
-        if self.handoffs.is_open(message.chat_id):
-            await self._relay_to_staff(update, context, text, edited=edited)
+        thread = await self._live_thread(message.chat_id)
+        if thread is not None:
+            await self._relay_to_staff(update, context, thread, text, edited=edited)
             return
         await self._answer(update, context, text, reply_to=message.message_id)
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
-        if self.handoffs.is_open(message.chat_id) and self.staff_chat_id is not None:
-            await self._relay_media_to_staff(update, context)
+        thread = await self._live_thread(message.chat_id)
+        if thread is not None and self.staff_chat_id is not None:
+            await self._relay_media_to_staff(update, context, thread)
             return
         await self._send(context, message.chat_id, esc(TEXT["text_only"]), reply_to=message.message_id)
 
     def _ask(self, question: str, session_id: str) -> dict[str, Any]:
-        """In a worker thread: answer and journal one question (one at a time per process)."""
-        started = time.perf_counter()
-        with self.ask_lock:
-            answer = self.assistant.ask(question, session_id=session_id)
-        latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        data: dict[str, Any] = answer.to_dict()
-        self.journal.log_answer(channel=CHANNEL, question=question, answer=data, latency_ms=latency_ms)
+        """In a worker thread: answer one question through the conversation service."""
+        data: dict[str, Any] = self.conversation.ask(question, session_id=session_id, channel=CHANNEL).data
         return data
 
     async def _answer(
@@ -179,7 +179,7 @@ class TelegramBot(BotCommands):
             return
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         try:
-            data = await asyncio.to_thread(self._ask, question, f"tg-{chat.id}")
+            data = await asyncio.to_thread(self._ask, question, self.session_of(chat.id))
         except InvalidQueryError:
             too_long = len(question.strip()) > limit
             text = (
@@ -263,9 +263,9 @@ class TelegramBot(BotCommands):
             return
         self.rated.add(answer_id)
         entry = self.answers.get(answer_id)
-        session_id = entry["session_id"] if entry else f"tg-{query.message.chat.id}"
+        session_id = entry["session_id"] if entry else self.session_of(query.message.chat.id)
         await asyncio.to_thread(
-            self.journal.feedback, session_id=session_id, message_id=answer_id, rating=rating, comment=None
+            self.conversation.feedback, session_id=session_id, message_id=answer_id, rating=rating
         )
         await query.answer(TEXT["thanks_up"] if rating == "up" else TEXT["thanks_down"])
         citations = entry["citations"] if entry else []
@@ -282,8 +282,9 @@ class TelegramBot(BotCommands):
             return
         await query.answer()
         question = examples[int(rest)]
-        if self.handoffs.is_open(query.message.chat.id):
-            await self._relay_to_staff(update, context, question, edited=False)
+        thread = await self._live_thread(query.message.chat.id)
+        if thread is not None:
+            await self._relay_to_staff(update, context, thread, question, edited=False)
             return
         await self._answer(update, context, question, reply_to=query.message.message_id, echo=True)
 
@@ -298,8 +299,9 @@ class TelegramBot(BotCommands):
             return
         await query.answer()
         title = entry["clarify"][int(index)]
-        if self.handoffs.is_open(query.message.chat.id):
-            await self._relay_to_staff(update, context, title, edited=False)
+        thread = await self._live_thread(query.message.chat.id)
+        if thread is not None:
+            await self._relay_to_staff(update, context, thread, title, edited=False)
             return
         await self._answer(update, context, title, reply_to=query.message.message_id, echo=True)
 

@@ -17,6 +17,8 @@ CHANNEL = "telegram"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# A webhook body carries a long message plus the one it replies to.
+TELEGRAM_BODY_BYTES = 1_048_576
 MAX_MESSAGE_CHARS = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 MAX_CITATION_BUTTONS = 8
@@ -55,6 +57,9 @@ class TelegramConfig:
     timezone: str = "Asia/Shanghai"
     reminder_hour: int = 9  # local hour at which reminders go out
     reminder_check_s: float = 60.0
+    # Telegram users who may answer or close handoffs from the staff chat (nobody else may).
+    staff_user_ids: frozenset[int] = frozenset()
+    handoff_poll_s: float = 2.0
 
     @property
     def file_url(self) -> str:
@@ -82,6 +87,8 @@ class TelegramConfig:
             timezone=str(getattr(settings, "timezone", "Asia/Shanghai")),
             reminder_hour=int(getattr(settings, "reminder_hour", 9)),
             reminder_check_s=float(getattr(settings, "reminder_check_seconds", 60.0)),
+            staff_user_ids=parse_user_ids(getattr(settings, "telegram_staff_user_ids", "")),
+            handoff_poll_s=float(getattr(settings, "handoff_poll_seconds", 2.0)),
         )
 
 
@@ -95,3 +102,16 @@ def parse_chat_id(value: object) -> int | None:
     if re.fullmatch(r"-?\d+", text):
         return int(text)
     raise ConfigurationError(f"APPLYBOT_TELEGRAM_STAFF_CHAT_ID must be a numeric chat id, not {text!r}")
+
+
+def parse_user_ids(value: object) -> frozenset[int]:
+    """User ids from a setting: '123, 456' → {123, 456}; anything not a number is refused."""
+    ids = set()
+    for part in str(value or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"\d+", part):
+            raise ConfigurationError(f"APPLYBOT_TELEGRAM_STAFF_USER_IDS: {part!r} is not a user id")
+        ids.add(int(part))
+    return frozenset(ids)

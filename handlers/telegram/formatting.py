@@ -123,6 +123,10 @@ TEXT = {
     ),
     "handoff_already": "您已在人工对话中，请直接发送消息，工作人员会在这里回复。",
     "handoff_unavailable": "目前无法在这里转人工，已记录您的请求。",
+    "handoff_recorded": "已记录您的请求，工作人员会在这里回复您；在此期间您发来的消息都会转给工作人员。",
+    "staff_reply": "工作人员回复：",
+    "staff_only": "只有工作人员名单中的成员可以答复或结束人工对话（APPLYBOT_TELEGRAM_STAFF_USER_IDS）。",
+    "thread_ended_staff": "该人工对话已结束，申请人不会收到这条回复。",
     "handoff_closed": "人工对话已结束，您可以继续向我提问。",
     "error_user": "抱歉，处理您的消息时出错了，请稍后再试。",
     "unknown_command": "没有这个命令。发送 /help 查看用法。",
@@ -192,5 +196,5 @@ def answer_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-def close_keyboard(chat_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(CLOSE_LABEL, callback_data=f"h:{chat_id}")]])
+def close_keyboard(handoff_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(CLOSE_LABEL, callback_data=f"h:{handoff_id}")]])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,12 +12,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.conversation import ConversationService
 from bot.errors import ConfigurationError
-from bot.journal import Journal
 from bot.reminders import ReminderBook
 from handlers.telegram.bot import TelegramBot
 from handlers.telegram.config import ALLOWED_UPDATES, App, TelegramConfig
-from handlers.telegram.handoffs import TelegramHandoffs
 
 log = logging.getLogger(__name__)
 
@@ -27,23 +25,18 @@ _SECRET_OK = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 def build_application(
     config: TelegramConfig,
-    assistant: Any,
-    journal: Journal,
+    conversation: ConversationService,
     *,
-    handoffs: TelegramHandoffs | None = None,
-    ask_lock: threading.Lock | None = None,
     reminders: ReminderBook | None = None,
 ) -> App:
-    """Build the bot once: its HTTP clients, handlers and state (`application.bot_data['applybot']`).
-
-    Pass the API's `ask_lock` when the API and the bot share one assistant in one process.
-    """
+    """Build the bot once: its HTTP clients, handlers and state (`application.bot_data['applybot']`)."""
     if not config.token:
         raise ConfigurationError("APPLYBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
-    sessions = getattr(journal, "sessions", None)  # the SQL store keeps reminders beside everything else
+    # the SQL store keeps reminders beside everything else
+    sessions = getattr(conversation.threads, "sessions", None)
     if reminders is None and sessions is not None:
         reminders = ReminderBook(sessions, timezone=config.timezone, hour=config.reminder_hour)
-    bot = TelegramBot(config, assistant, journal, handoffs=handoffs, ask_lock=ask_lock, reminders=reminders)
+    bot = TelegramBot(config, conversation, reminders=reminders)
 
     async def post_init(application: App) -> None:
         await bot.announce(application)
@@ -66,9 +59,9 @@ def bot_of(application: App) -> TelegramBot:
     return bot
 
 
-def run_polling(config: TelegramConfig, assistant: Any, journal: Journal) -> None:
+def run_polling(config: TelegramConfig, conversation: ConversationService) -> None:
     """Run the bot with long polling until interrupted (deletes any webhook first)."""
-    application = build_application(config, assistant, journal)
+    application = build_application(config, conversation)
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
@@ -97,14 +90,10 @@ async def stop_webhook(application: App) -> None:
 
 @asynccontextmanager
 async def webhook_application(
-    config: TelegramConfig,
-    assistant: Any,
-    journal: Journal,
-    *,
-    ask_lock: threading.Lock | None = None,
+    config: TelegramConfig, conversation: ConversationService
 ) -> AsyncIterator[App]:
     """For the API's lifespan: build, start and set the webhook; stop on exit."""
-    application = build_application(config, assistant, journal, ask_lock=ask_lock)
+    application = build_application(config, conversation)
     await start_webhook(application, config)
     try:
         yield application
@@ -137,23 +126,19 @@ async def handle_webhook_update(
     return 200
 
 
-def run_from_settings(settings: Any) -> None:
-    """`applybot telegram`: long polling, or (webhook URL set) the API server, which serves the webhook."""
-    config = TelegramConfig.from_settings(settings)
-    if not config.token:
-        raise ConfigurationError("APPLYBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
-    if config.webhook_url:
-        from handlers.api import run_server
-
-        run_server(settings)
-        return
+def run_polling_from_settings(settings: Any) -> None:
+    """`applybot telegram` without a webhook: long polling over the same database as the API, so
+    answers, feedback and handoff threads reach the staff pages (and staff replies reach the bot)."""
+    from bot.conversation import ConversationService
     from bot.services import build_assistant
     from bot.store import open_store
 
-    # The same store as the API: answers, feedback and handoffs reach the staff pages.
+    config = TelegramConfig.from_settings(settings)
+    if not config.token:
+        raise ConfigurationError("APPLYBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
     store = open_store(settings)
     try:
         assistant = build_assistant(settings, store=store)
-        run_polling(config, assistant, store)  # type: ignore[arg-type]
+        run_polling(config, ConversationService(assistant, store, threads=store))
     finally:
         store.close()

@@ -51,7 +51,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("reminder_id", "kind", name="pk_reminder_sends"),
     )
 
-
     op.create_table(
         "notice_decisions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

@@ -345,7 +345,7 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes (default APPLYBOT_WORKERS).")] = None,
 ) -> None:
     """Serve the HTTP API, the web widget and its demo page."""
-    from handlers.api import run_server
+    from handlers.app import run_server
 
     settings = get_settings()
     overrides = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
@@ -356,10 +356,17 @@ def serve(
 def telegram() -> None:
     """Run the Telegram bot: long polling, or the API server (serving the webhook) when a webhook URL is set."""
     from bot.errors import ConfigurationError
-    from handlers.telegram import run_from_settings
+    from handlers.app import run_server
+    from handlers.telegram import TelegramConfig, run_polling_from_settings
 
+    settings = get_settings()
     try:
-        run_from_settings(get_settings())
+        if not TelegramConfig.from_settings(settings).token:
+            raise ConfigurationError("APPLYBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
+        if settings.telegram_webhook_url:
+            run_server(settings)  # the API process serves the webhook and runs the bot
+        else:
+            run_polling_from_settings(settings)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -1,5 +1,6 @@
-"""Assembling the API app (`create_app`: lifespan, middlewares, error handlers, routes, staff pages)
-and serving it with uvicorn."""
+"""The app assembly: one FastAPI app serving the HTTP API and widget, the staff pages and (when
+configured) the Telegram webhook, over one conversation service built in the lifespan; and serving
+it with uvicorn. This is the top of the package graph: it may import every channel."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from bot.conversation import ConversationService
 from bot.settings import Settings
 from handlers.api.errors import add_error_handlers
-from handlers.api.limits import RateLimiter, SessionLocks
+from handlers.api.handoffs import router as handoff_router
+from handlers.api.limits import RateLimiter
 from handlers.api.middleware import BodyLimitMiddleware, Metrics, MetricsMiddleware, NoSniffMiddleware
 from handlers.api.routes import add_routes
-from handlers.telegram import TelegramConfig, webhook_application
+from handlers.staff import staff_router
+from handlers.telegram import TELEGRAM_BODY_BYTES, WEBHOOK_PATH, TelegramConfig, webhook_application
+from handlers.telegram.webhook import webhook_router
 
 
 def _origins(settings: Settings) -> list[str]:
@@ -33,7 +38,7 @@ async def _telegram(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     app.state.telegram, app.state.telegram_secret = None, telegram.webhook_secret
     # The bot keeps per-process state (rate limits, button cache): it runs beside one worker only.
     if telegram.token and telegram.webhook_url and settings.workers == 1:
-        async with webhook_application(telegram, app.state.assistant, app.state.journal) as application:
+        async with webhook_application(telegram, app.state.conversation) as application:
             app.state.telegram = application
             yield
     else:
@@ -74,6 +79,13 @@ def create_app(
                 app.state.store, index, app.state.assistant, lock=app.state.index_lock
             )
             app.state.faq_refresher.mark_synced()
+        app.state.conversation = ConversationService(
+            app.state.assistant,
+            app.state.journal,
+            threads=app.state.store,
+            metrics=metrics.conversation,
+            refresher=app.state.faq_refresher,
+        )
         try:
             async with _telegram(app, settings):
                 yield
@@ -93,12 +105,14 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.session_locks = SessionLocks()
     app.state.index_lock = threading.Lock()  # one index re-sync at a time (FAQ published, notice uploaded)
 
     # Outermost last: CORS headers go on every answer, 413s included; metrics see every status.
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+        paths={WEBHOOK_PATH: TELEGRAM_BODY_BYTES},
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(NoSniffMiddleware)
@@ -115,8 +129,8 @@ def create_app(
 
     add_error_handlers(app, metrics)
     add_routes(app)
-    from handlers.staff import staff_router
-
+    app.include_router(handoff_router)
+    app.include_router(webhook_router())
     app.include_router(
         staff_router(
             settings,
@@ -157,7 +171,7 @@ def run_server(settings: Settings) -> None:
         for name, value in settings.model_dump().items():
             os.environ[f"APPLYBOT_{name.upper()}"] = str(value)
         uvicorn.run(
-            "handlers.api:app_from_env",
+            "handlers.app:app_from_env",
             factory=True,
             host=settings.host,
             port=settings.port,
