@@ -29,6 +29,7 @@ class Server:
     """A real uvicorn server in a thread, serving an ASGI app on a free loopback port."""
 
     def __init__(self, app: Any) -> None:
+        self.app = app
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]

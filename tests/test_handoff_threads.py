@@ -110,3 +110,36 @@ def test_staff_see_live_threads_longest_waiting_first(backend: Callable[..., Sto
     assert [t["handoff_id"] for t in store.handoff_threads()] == ids[1:]
     assert [t["handoff_id"] for t in store.handoff_threads(status=None)] == [*ids[1:], ids[0]]
     assert store.live_handoff_count() == 2
+
+
+def test_a_handoff_opened_on_one_worker_is_answered_through_another(
+    backend: Callable[..., Store], seed_kb: Any, assistant: Any
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from handlers.app import create_app
+    from tests.test_staff import PASSWORD, csrf_of, login
+
+    settings = seed_kb[0]
+    one, two = backend(), backend()
+    one.migrate()
+    one.add_user("alice", PASSWORD)
+    widget_worker = create_app(settings, assistant=assistant, store=one)
+    staff_worker = create_app(settings, assistant=assistant, store=two)
+    with (
+        TestClient(widget_worker) as widget,
+        TestClient(staff_worker, follow_redirects=False) as staff,
+    ):
+        started = widget.post("/api/handoff", json={"session_id": "web-two", "channel": "web", "note": "急"})
+        handoff_id, token = started.json()["handoff_id"], started.json()["thread_token"]
+        assert login(staff, "alice", PASSWORD).status_code == 303
+        assert "急" in staff.get("/staff/handoffs").text
+        replied = staff.post(
+            f"/staff/handoffs/{handoff_id}/reply", data={"csrf_token": csrf_of(staff), "text": "收到。"}
+        )
+        assert replied.status_code == 303
+        thread = widget.get(f"/api/handoff/{handoff_id}", params={"token": token}).json()
+        assert [(m["role"], m["text"]) for m in thread["messages"]] == [("staff", "收到。")]
+        widget.post(f"/api/handoff/{handoff_id}/messages", json={"token": token, "text": "谢谢"})
+        live = staff.get(f"/staff/api/handoffs/{handoff_id}/messages").json()
+        assert [m["text"] for m in live["messages"]] == ["收到。", "谢谢"]

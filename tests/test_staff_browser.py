@@ -284,3 +284,65 @@ def test_markup_in_a_question_is_text_in_the_review_queue(
     assert page.evaluate("document.querySelectorAll('img, script').length") == 0
     page.wait_for_timeout(300)
     assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+# -- 4. a live handoff: the widget and the staff page, both in Chromium ----------------------------------
+
+
+def test_a_widget_applicant_and_a_staff_member_talk_live(browser: Browser, server: Server) -> None:
+    applicant_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    staff_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    for context in (applicant_context, staff_context):
+        context.set_default_timeout(WAIT_MS)
+    applicant, staff = applicant_context.new_page(), staff_context.new_page()
+    errors: list[str] = []
+    for p in (applicant, staff):
+        p.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        # The applicant asks, then asks for a person.
+        applicant.goto(server.url + "/")
+        applicant.locator(".ab-launcher").click()
+        applicant.locator(".ab-input").fill(ROW2_TASK + "什么时候截止？")
+        applicant.locator(".ab-input").press("Enter")
+        expect(applicant.locator('.ab-bot[data-message-id]:not([data-message-id=""])')).to_have_count(1)
+        applicant.locator(".ab-handoff").click()
+        expect(applicant.locator(".ab-staffbar")).to_be_visible()
+        expect(applicant.locator(".ab-handoff")).to_be_hidden()
+
+        # Staff see it first on the handoffs page, with the count in the menu; claim and reply.
+        sign_in(staff, server, "/staff/handoffs")
+        expect(staff.locator("#live-handoffs")).to_have_text("1")
+        row = staff.locator("tr.handoff-row").first
+        expect(row).to_contain_text("待认领")
+        row.get_by_role("link", name="打开对话").click()
+        staff.get_by_role("button", name="认领").click()
+        expect(staff.locator(".notice")).to_contain_text("已认领")
+        staff.locator("textarea[name=text]").fill("您好，我是工作人员，<b>请讲</b>。")
+        staff.get_by_role("button", name="发送回复", exact=True).click()
+        expect(staff.locator(".notice")).to_contain_text("回复已发送")
+
+        # The reply appears in the widget without a reload, as text, marked as staff.
+        reply = applicant.locator(".ab-staff").last
+        expect(reply).to_contain_text("您好，我是工作人员，<b>请讲</b>。")
+        expect(reply.locator(".ab-who")).to_have_text("工作人员")
+
+        # After a reload the thread goes on: the applicant answers, staff see it live.
+        applicant.reload()  # the panel was open: it opens again by itself
+        expect(applicant.locator(".ab-staffbar")).to_be_visible()
+        expect(applicant.locator(".ab-staff")).to_have_count(1)
+        applicant.locator(".ab-input").fill("谢谢，材料需要盖章吗？")
+        applicant.locator(".ab-input").press("Enter")
+        expect(staff.locator("#thread .msg.applicant").last).to_contain_text("谢谢，材料需要盖章吗？")
+
+        # Staff close; the widget shows the end and goes back to the assistant.
+        staff.get_by_role("button", name="结束对话", exact=True).click()
+        expect(staff.locator(".notice")).to_contain_text("对话已结束")
+        expect(applicant.locator(".ab-info").last).to_contain_text("人工对话已结束")
+        expect(applicant.locator(".ab-staffbar")).to_be_hidden()
+        expect(applicant.locator(".ab-handoff")).to_be_visible()
+        staff.goto(server.url + "/staff/handoffs")
+        expect(staff.locator("#live-handoffs")).to_have_count(0)
+    finally:
+        applicant_context.close()
+        staff_context.close()
+    assert errors == [], errors

@@ -201,14 +201,16 @@ def test_ask_cite_hand_off_rate_and_reload(page: Page, server: Server, journal: 
     logged = [m for m in journal.messages() if m["message_id"] == message_id]
     assert logged and logged[0]["channel"] == "web" and logged[0]["session_id"] == session_id
 
-    # The contact button records a handoff and shows the people to call.
-    handoffs_before = len(journal.handoffs())
+    # The contact button opens a thread with staff and shows the people to call meanwhile.
+    store = server.app.state.store
+    handoffs_before = len(store.handoffs())
     page.locator(".ab-handoff").click()
     contacts = page.locator(".ab-info .ab-contacts")
     expect(contacts).to_contain_text("李娟")
     expect(contacts).to_contain_text("万婷")
     expect(contacts.locator('a[href^="tel:"]').first).to_be_visible()
-    handoffs = journal.handoffs()
+    expect(page.locator(".ab-staffbar")).to_be_visible()
+    handoffs = store.handoffs()
     assert len(handoffs) == handoffs_before + 1
     assert handoffs[-1]["session_id"] == session_id and handoffs[-1]["channel"] == "web"
     assert handoffs[-1]["note"] == DEADLINE_Q
@@ -236,6 +238,13 @@ def test_ask_cite_hand_off_rate_and_reload(page: Page, server: Server, journal: 
     restored.locator(".ab-cite").first.click()
     expect(restored.locator(".ab-quote").first).to_be_visible()
 
+    # The thread with staff survived the reload too; the applicant ends it and asks the assistant again.
+    expect(page.locator(".ab-staffbar")).to_be_visible()
+    page.locator(".ab-end").click()
+    expect(page.locator(".ab-info").last).to_contain_text("人工对话已结束")
+    expect(page.locator(".ab-staffbar")).to_be_hidden()
+    assert store.handoffs()[-1]["status"] == "closed"
+
     send(page, "那联系人呢？")  # the follow-up uses the restored session
     wait_answers(page, 2)
     expect(page.locator(ANSWER_SELECTOR).nth(1).locator(".ab-text")).to_contain_text("万婷")
@@ -244,7 +253,7 @@ def test_ask_cite_hand_off_rate_and_reload(page: Page, server: Server, journal: 
     page.locator(".ab-new").click()
     expect(page.locator(".ab-user")).to_have_count(0)
     expect(page.locator(ANSWER_SELECTOR)).to_have_count(0)
-    assert stored(page, server) == {"session_id": None, "messages": [], "open": True}
+    assert stored(page, server) == {"session_id": None, "messages": [], "open": True, "handoff": None}
 
 
 def test_keyboard_alone(page: Page, server: Server) -> None:
