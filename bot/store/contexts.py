@@ -12,17 +12,15 @@ import threading
 import time
 from dataclasses import asdict
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.sessions import SessionContext
 from bot.store.core import StoreCore
+from bot.store.journal import JournalMixin
 from bot.store.schema import SessionState, utcnow
-
-if TYPE_CHECKING:
-    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +64,7 @@ class DbSessionStore:
     so follow-ups still work on the worker that answered the last question.
     """
 
-    def __init__(self, store: Store, *, ttl_s: float = 6 * 3600, max_turns: int = 6) -> None:
+    def __init__(self, store: ContextsMixin, *, ttl_s: float = 6 * 3600, max_turns: int = 6) -> None:
         self.store = store
         self.ttl_s = ttl_s
         self.max_turns = max_turns
@@ -109,7 +107,7 @@ class DbSessionStore:
 class DbUnansweredLog:
     """The assistant's unanswered log: escalated questions land in the review queue."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: JournalMixin) -> None:
         self.store = store
 
     def record(self, *, question: str, session_id: str, answer: dict[str, Any], reason: str) -> None:
