@@ -131,16 +131,7 @@ def create_app(
     add_routes(app)
     app.include_router(handoff_router)
     app.include_router(webhook_router())
-    app.include_router(
-        staff_router(
-            settings,
-            login_limit=settings.staff_login_attempts,
-            login_window_s=settings.staff_login_window_s,
-            low_confidence=settings.review_low_confidence,
-            cluster_threshold=settings.review_cluster_threshold,
-            max_upload_bytes=settings.max_upload_bytes,
-        )
-    )
+    app.include_router(staff_router(settings))
     return app
 
 

@@ -18,12 +18,14 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.conversation import ConversationService
+from bot.settings import Settings
 from handlers.telegram import ALLOWED_UPDATES, TelegramConfig, build_application
 
 TOKEN = "123456789:TEST-token_for-the-fake"
@@ -671,17 +673,18 @@ EVE = user(2002, "Eve", "eve")  # in the staff group, but not on the staff list
 
 
 def make_config(tg: FakeTelegram, tmp_path: Path, **overrides: Any) -> TelegramConfig:
-    values: dict[str, Any] = {
-        "token": TOKEN,
-        "staff_chat_id": STAFF,
-        "api_url": tg.api_url,
-        "rate_limit_per_minute": 1000,
-        "data_dir": tmp_path,
-        "staff_user_ids": frozenset({WANG["id"]}),
-        "handoff_poll_s": 0.2,
-    }
-    values.update(overrides)
-    return TelegramConfig(**values)
+    """The bot's configuration as `applybot telegram` reads it, pointed at the fake; `overrides`
+    replace fields of the result (e.g. `staff_chat_id=None`)."""
+    settings = Settings(
+        data_dir=tmp_path,
+        telegram_token=TOKEN,
+        telegram_staff_chat_id=str(STAFF),
+        telegram_api_url=tg.api_url,
+        telegram_rate_limit_per_minute=1000,
+        telegram_staff_user_ids=str(WANG["id"]),
+        handoff_poll_seconds=0.2,
+    )
+    return replace(TelegramConfig.from_settings(settings), **overrides)
 
 
 def conversation_over(assistant: Any, store: Any) -> ConversationService:

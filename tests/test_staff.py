@@ -57,12 +57,10 @@ def assistant(kb: tuple[Settings, Retrieval], store: Store) -> Assistant:
     )
 
 
-def make_app(settings: Settings, store: Store, assistant: Assistant, **options: Any) -> FastAPI:
+def make_app(settings: Settings, store: Store, assistant: Assistant) -> FastAPI:
     app = FastAPI()
     conversation = ConversationService(assistant, store, threads=store)
-    app.include_router(
-        staff_router(settings, store=store, assistant=assistant, conversation=conversation, **options)
-    )
+    app.include_router(staff_router(settings, store=store, assistant=assistant, conversation=conversation))
     return app
 
 
@@ -230,7 +228,8 @@ def test_sign_in_sets_a_strict_cookie_and_sign_out_ends_the_session(app: FastAPI
 def test_the_login_rate_limit_holds_even_for_the_right_password(
     kb: tuple[Settings, Retrieval], store: Store, assistant: Assistant
 ) -> None:
-    app = make_app(kb[0], store, assistant, login_limit=3, login_window_s=60)
+    limited = kb[0].model_copy(update={"staff_login_attempts": 3, "staff_login_window_s": 60})
+    app = make_app(limited, store, assistant)
     with TestClient(app, follow_redirects=False) as client:
         for _ in range(3):
             wrong = login(client, "alice", "not the password")

@@ -10,9 +10,9 @@ import logging
 import re
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,6 +20,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
 from bot.contract import NoticeOption
+from bot.errors import ConfigurationError
+from bot.settings import Settings
 from bot.store import Store
 from handlers.telegram import (
     SECRET_HEADER,
@@ -31,6 +33,7 @@ from handlers.telegram import (
     format_answer,
     handle_webhook_update,
     parse_chat_id,
+    parse_user_ids,
     split_html,
     webhook_application,
 )
@@ -843,22 +846,22 @@ def test_errors_are_logged_then_reported_once(
 
 @pytest.mark.unit
 def test_config_from_settings() -> None:
-    settings = SimpleNamespace(
+    settings = Settings(
         telegram_token="t",
         telegram_staff_chat_id="-100123",
-        telegram_api_url="",
         telegram_webhook_url="https://x.example/telegram/webhook",
         telegram_webhook_secret="s",
-        rate_limit_per_minute=30,
-        data_dir=Path("/tmp/x"),
+        telegram_rate_limit_per_minute=30,
+        telegram_staff_user_ids="7, 8",
     )
     config = TelegramConfig.from_settings(settings)
     assert config.staff_chat_id == -100123 and config.api_url == "https://api.telegram.org/bot"
     assert config.file_url == "https://api.telegram.org/file/bot"
-    assert config.rate_limit_per_minute == 30 and config.data_dir == Path("/tmp/x")
-    assert (
-        TelegramConfig("t", api_url="http://127.0.0.1:8081/bot").file_url == "http://127.0.0.1:8081/file/bot"
-    )
+    assert config.rate_limit_per_minute == 30 and config.staff_user_ids == frozenset({7, 8})
+    local = replace(config, api_url="http://127.0.0.1:8081/bot")
+    assert local.file_url == "http://127.0.0.1:8081/file/bot"
+    with pytest.raises(ConfigurationError, match="not a user id"):
+        parse_user_ids("7, @eve")
     assert parse_chat_id("") is None and parse_chat_id(" 42 ") == 42
     with pytest.raises(Exception, match="numeric chat id"):
         parse_chat_id("@staff")

@@ -136,20 +136,15 @@ class StaffBase:
         assistant: Any,
         lock: AbstractContextManager[Any] | None,
         conversation: Any = None,
-        login_limit: int,
-        login_window_s: float,
-        low_confidence: float,
-        cluster_threshold: float,
-        max_upload_bytes: int,
     ) -> None:
         self.settings = settings
         self._store, self._assistant, self._lock = store, assistant, lock
         self._conversation = conversation
         self._own_lock = threading.Lock()
-        self.limiter = LoginLimiter(login_limit, login_window_s)
-        self.low_confidence = low_confidence
-        self.cluster_threshold = cluster_threshold
-        self.max_upload_bytes = max_upload_bytes
+        self.limiter = LoginLimiter(settings.staff_login_attempts, settings.staff_login_window_s)
+        self.low_confidence = settings.review_low_confidence
+        self.cluster_threshold = settings.review_cluster_threshold
+        self.max_upload_bytes = settings.max_upload_bytes
         self.tz = ZoneInfo(settings.timezone)
         self.env = Environment(
             loader=FileSystemLoader(str(TEMPLATES_DIR)),

@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from bot.faq import CLUSTER_THRESHOLD
 from bot.settings import Settings
 from bot.store import Store
 from handlers.staff.api import StaffApi
@@ -25,25 +24,13 @@ def staff_router(
     assistant: Any = None,
     conversation: Any = None,
     lock: AbstractContextManager[Any] | None = None,
-    login_limit: int = 5,
-    login_window_s: float = 300.0,
-    low_confidence: float = 0.5,
-    cluster_threshold: float = CLUSTER_THRESHOLD,
-    max_upload_bytes: int = 20 * 1024 * 1024,
 ) -> APIRouter:
-    """The staff pages and JSON endpoints, to be included in the app (they live under /staff)."""
-    return StaffPages(
-        settings,
-        store=store,
-        assistant=assistant,
-        conversation=conversation,
-        lock=lock,
-        login_limit=login_limit,
-        login_window_s=login_window_s,
-        low_confidence=low_confidence,
-        cluster_threshold=cluster_threshold,
-        max_upload_bytes=max_upload_bytes,
-    ).router
+    """The staff pages and JSON endpoints, to be included in the app (they live under /staff).
+
+    The store, assistant and conversation service are the app's (`app.state`) unless given; every
+    knob (sign-in limits, review thresholds, upload size) comes from `settings`.
+    """
+    return StaffPages(settings, store=store, assistant=assistant, conversation=conversation, lock=lock).router
 
 
 class StaffPages(StaffAuth, StaffApi, NumbersPages, KnowledgePages, StaffExports, HandoffPages):

@@ -28,6 +28,7 @@ from handlers.telegram.config import (
     WEBHOOK_PATH,
     TelegramConfig,
     parse_chat_id,
+    parse_user_ids,
 )
 from handlers.telegram.formatting import esc, format_answer, split_html, visible_text
 from handlers.telegram.ratelimit import UserRateLimiter
@@ -60,6 +61,7 @@ __all__ = [
     "format_answer",
     "handle_webhook_update",
     "parse_chat_id",
+    "parse_user_ids",
     "run_polling_from_settings",
     "run_polling",
     "split_html",

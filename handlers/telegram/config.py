@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -12,9 +11,9 @@ from telegram.constants import MessageLimit
 from telegram.ext import Application
 
 from bot.errors import ConfigurationError
+from bot.settings import Settings
 
 CHANNEL = "telegram"
-DEFAULT_API_URL = "https://api.telegram.org/bot"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # A webhook body carries a long message plus the one it replies to.
@@ -45,21 +44,21 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 @dataclass(frozen=True)
 class TelegramConfig:
-    """What the Telegram channel needs; `from_settings` reads the `APPLYBOT_TELEGRAM_*` settings."""
+    """What the Telegram channel needs, read from the one Settings (`from_settings`); the defaults
+    live there, not here."""
 
     token: str
-    staff_chat_id: int | None = None
-    api_url: str = DEFAULT_API_URL
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    rate_limit_per_minute: int = 20
-    data_dir: Path = Path(".applybot")
-    timezone: str = "Asia/Shanghai"
-    reminder_hour: int = 9  # local hour at which reminders go out
-    reminder_check_s: float = 60.0
+    staff_chat_id: int | None
+    api_url: str
+    webhook_url: str
+    webhook_secret: str
+    rate_limit_per_minute: int
+    timezone: str
+    reminder_hour: int  # local hour at which reminders go out
+    reminder_check_s: float
     # Telegram users who may answer or close handoffs from the staff chat (nobody else may).
-    staff_user_ids: frozenset[int] = frozenset()
-    handoff_poll_s: float = 2.0
+    staff_user_ids: frozenset[int]
+    handoff_poll_s: float
 
     @property
     def file_url(self) -> str:
@@ -70,25 +69,20 @@ class TelegramConfig:
         return base + "/file/bot"
 
     @classmethod
-    def from_settings(cls, settings: Any) -> TelegramConfig:
-        """Read the telegram_* fields of bot.settings.Settings (missing fields take the defaults)."""
+    def from_settings(cls, settings: Settings) -> TelegramConfig:
+        """Read the telegram_* (and the reminder and handoff) settings."""
         return cls(
-            token=str(getattr(settings, "telegram_token", "") or ""),
-            staff_chat_id=parse_chat_id(getattr(settings, "telegram_staff_chat_id", None)),
-            api_url=str(getattr(settings, "telegram_api_url", "") or DEFAULT_API_URL),
-            webhook_url=str(getattr(settings, "telegram_webhook_url", "") or ""),
-            webhook_secret=str(getattr(settings, "telegram_webhook_secret", "") or ""),
-            rate_limit_per_minute=int(
-                getattr(settings, "telegram_rate_limit_per_minute", None)
-                or getattr(settings, "rate_limit_per_minute", None)
-                or 20
-            ),
-            data_dir=Path(getattr(settings, "data_dir", ".applybot")),
-            timezone=str(getattr(settings, "timezone", "Asia/Shanghai")),
-            reminder_hour=int(getattr(settings, "reminder_hour", 9)),
-            reminder_check_s=float(getattr(settings, "reminder_check_seconds", 60.0)),
-            staff_user_ids=parse_user_ids(getattr(settings, "telegram_staff_user_ids", "")),
-            handoff_poll_s=float(getattr(settings, "handoff_poll_seconds", 2.0)),
+            token=settings.telegram_token,
+            staff_chat_id=parse_chat_id(settings.telegram_staff_chat_id),
+            api_url=settings.telegram_api_url,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=settings.telegram_webhook_secret,
+            rate_limit_per_minute=settings.telegram_rate_limit_per_minute,
+            timezone=settings.timezone,
+            reminder_hour=settings.reminder_hour,
+            reminder_check_s=settings.reminder_check_seconds,
+            staff_user_ids=parse_user_ids(settings.telegram_staff_user_ids),
+            handoff_poll_s=settings.handoff_poll_seconds,
         )
 
 
