@@ -137,6 +137,7 @@ def _month_day(value: dict[str, object]) -> str:
 
 
 def pick_confidence(pick: FactPick) -> float:
+    """The confidence of an answer from a picked fact: higher the more of the question it holds."""
     return round(min(1.0, 0.5 + 0.5 * pick.cover), 3)
 
 

@@ -1,22 +1,77 @@
-"""Answers as the notices stand today: never state a value a later notice changed as current.
+"""Answers as the notices stand today: the notice and round a question means, and never a value a
+later notice changed stated as current.
 
-bot/in_force.py says what stands (moved deadlines, rounds, revocations); this rewrites an answer
-with it: a moved date is given as old and new, a corrected number is replaced, a revoked notice or
-an older round is said so, and the amending notice's sentence is cited beside the original.
+bot/in_force.py says what stands (moved deadlines, rounds, revocations); this answers with it: an
+amendment answers through its notice, a moved date is given as old and new, a corrected number is
+replaced, a revoked notice or an older round is said so, and the amending notice's sentence is
+cited beside the original.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
+from bot.answer.citations import span_citation
+from bot.answer.draft import Draft
 from bot.compose import deadline_status, phrase, show_date
 from bot.in_force import DEADLINE_WORDS, AppliedChange, InForce, round_year
+from bot.knowledge import KnowledgeView
+from bot.notices import Resolution
 from retrieval.entities import PHONE
 from retrieval.model import Document, Record
 from retrieval.normalize import to_simplified
 from retrieval.relations import PLACE_WORDS
+
+
+def in_force_notice(view: KnowledgeView, resolution: Resolution, question: str, day: date) -> Resolution:
+    """One call counts once: an amendment answers through its notice, and the round asked about
+    (the current one unless the question names a year or another round) is the one answered."""
+    in_force = view.in_force
+    if not in_force.relations:
+        return resolution
+    if resolution.ambiguous:
+        kept = in_force.collapse([c.doc_id for c in resolution.candidates])
+        if len(kept) == 1:
+            resolution = Resolution(kept[0], named=True)
+        else:
+            resolution.candidates = [c for c in resolution.candidates if c.doc_id in kept]
+    if resolution.doc_id is None:
+        return resolution
+    doc_id = resolution.doc_id
+    target = in_force.amended_notice(doc_id)
+    if target and not any(
+        r.evidence in question for r in in_force.by_source.get(doc_id, []) if len(r.evidence) <= 4
+    ):
+        doc_id = target  # '什么时候截止' is about the call; '延期通知谁发的' about the amendment
+    doc_id = in_force.round_for(doc_id, question, day)
+    if doc_id != resolution.doc_id:
+        return Resolution(doc_id, named=True)
+    return resolution
+
+
+def revise_in_force(view: KnowledgeView, draft: Draft, lang: str, day: date) -> None:
+    """Never state a value a later notice changed as current: say what changed and cite both."""
+    if not view.in_force.relations or draft.clarify:
+        return
+    records = [r for task in draft.tasks for r in view.records_by_task.get(task, [])]
+    revision = revise(
+        view.in_force,
+        draft.lines,
+        [(c.doc_id, c.quote) for c in draft.citations],
+        records,
+        lang,
+        day,
+    )
+    draft.lines = revision.lines
+    for doc, start, end in revision.cite:
+        draft.cite(span_citation(doc, start, end))
+    if revision.phones:
+        draft.contacts = [
+            replace(c, phone=revision.phones[c.phone]) if c.phone in revision.phones else c
+            for c in draft.contacts
+        ]
 
 
 @dataclass

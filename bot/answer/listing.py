@@ -74,5 +74,6 @@ def list_lead(doc: Document, start: int) -> tuple[int, int] | None:
 
 
 def list_item(text: str) -> str:
+    """A list item without its number, cut for a phone screen."""
     text = re.sub(r"^\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)]|[①-⑩])\s*", "", text)
     return text if len(text) <= 90 else text[:88] + "…"

@@ -67,6 +67,7 @@ def contact_lines(
 
 
 def contact_text(contacts: list[Contact], lang: str) -> str:
+    """Contacts as one line: office, name, phone, e-mail."""
     parts = []
     for c in contacts:
         bits = [b for b in (c.department, c.name, c.phone, c.email) if b]
@@ -75,6 +76,7 @@ def contact_text(contacts: list[Contact], lang: str) -> str:
 
 
 def contact_span(doc: Document) -> tuple[int, int]:
+    """Where a notice names its first contact (else its first phone or e-mail, else its title)."""
     for c in (c for part in doc.parts for c in part.contacts):
         for value in (c.phone, c.email, c.name):
             if value:
