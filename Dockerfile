@@ -51,6 +51,7 @@ RUN set -eux; \
 COPY pyproject.toml README.md alembic.ini ./
 COPY bot ./bot
 COPY retrieval ./retrieval
+COPY common ./common
 COPY handlers ./handlers
 COPY migrations ./migrations
 COPY knowledge ./knowledge

@@ -34,8 +34,8 @@ run: ingest
 	$(BIN)/applybot serve
 
 lint: setup
-	$(BIN)/ruff check bot retrieval handlers tests bench
-	$(BIN)/ruff format --check bot retrieval handlers tests bench
+	$(BIN)/ruff check common retrieval bot handlers tests bench
+	$(BIN)/ruff format --check common retrieval bot handlers tests bench
 
 typecheck: setup
 	$(BIN)/mypy

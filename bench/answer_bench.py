@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from bot.escalation import MemoryUnansweredLog  # noqa: E402
 from bot.evaluation import load_jsonl, percentile  # noqa: E402
 from bot.services import build_assistant, build_retrieval, ingest_and_index  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from common.settings import Settings  # noqa: E402
 
 
 def main() -> None:

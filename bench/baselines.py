@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bot.escalation import MemoryUnansweredLog  # noqa: E402
 from bot.evaluation import answer_view, load_jsonl, percentile  # noqa: E402
 from bot.services import build_assistant, build_retrieval, ingest_and_index  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from common.settings import Settings  # noqa: E402
 from retrieval.normalize import normalize_for_search  # noqa: E402
 
 

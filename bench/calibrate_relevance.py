@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.evaluation import load_jsonl  # noqa: E402
 from bot.services import build_retrieval, ingest_and_index  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from common.settings import Settings  # noqa: E402
 from retrieval.search import calibrated_relevance  # noqa: E402
 
 

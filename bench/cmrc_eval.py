@@ -96,7 +96,7 @@ def rank_of(hits: list[Any], q: dict[str, Any]) -> tuple[int | None, int | None]
 
 def build_index(args: argparse.Namespace, passages: list[dict[str, str]]) -> tuple[Any, dict[str, Any]]:
     from bot.services import build_retrieval
-    from bot.settings import Settings
+    from common.settings import Settings
     from retrieval.entries import Entry
 
     empty_kb = Path(args.data_dir) / "no-documents"  # the store stays empty: CMRC comes in as extra entries
@@ -319,7 +319,7 @@ def dev_sweep(k: int) -> dict[str, Any]:
     """The same fusion sweep on the shipped knowledge base and tests/data/retrieval_dev.jsonl."""
     from bot.evaluation import load_jsonl
     from bot.services import build_retrieval, ingest_and_index
-    from bot.settings import Settings
+    from common.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="applybot-cmrc-dev-"))
     try:

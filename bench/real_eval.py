@@ -29,7 +29,7 @@ from bench.baselines import LangChainEmbeddings, correct  # noqa: E402
 from bot.escalation import MemoryUnansweredLog  # noqa: E402
 from bot.evaluation import load_jsonl, percentile, run_answer_eval  # noqa: E402
 from bot.services import build_assistant, build_retrieval, ingest_and_index  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from common.settings import Settings  # noqa: E402
 
 
 def build_knowledge(notices: Path, work: Path) -> Path:

@@ -213,7 +213,7 @@ def components(searcher: Any, queries: list[str]) -> dict[str, Any]:
 def bench_shipped(args: argparse.Namespace) -> dict[str, Any]:
     from bot.evaluation import load_jsonl, run_retrieval_eval
     from bot.services import build_retrieval, ingest_and_index
-    from bot.settings import Settings
+    from common.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="applybot-bench-kb-"))
     try:

@@ -1,3 +1,3 @@
 """applybot: answers applicants' questions about calls for applications, with checked citations."""
 
-__version__ = "0.1.0"
+__version__ = "0.5.0"

@@ -30,7 +30,6 @@ from bot.answer.words import beyond_notices, content_tokens, coverage, known_wor
 from bot.clock import Clock
 from bot.compose import phrase
 from bot.contract import Answer, NoticeOption
-from bot.errors import InvalidQueryError
 from bot.escalation import UnansweredLog
 from bot.in_force import Decisions, apply_decisions
 from bot.knowledge import KnowledgeView
@@ -38,6 +37,7 @@ from bot.notices import NoticeResolver, Resolution
 from bot.rephrase import LlmRephraser
 from bot.sessions import SessionContext, SessionStore
 from bot.understand import PREDICATE_WORDS, asked_kinds, understand
+from common.errors import InvalidQueryError
 from retrieval.index import KnowledgeIndex
 from retrieval.relations import find_relations
 from retrieval.search import SearchFilter, SearchResult

@@ -6,10 +6,10 @@ Traditional; quotes are never converted (they live in citations, verbatim).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
-from bot.contract import ContactOut
-from retrieval.model import Contact
+from common.types import Contact
 
 
 def zh_date(iso: str) -> str:
@@ -75,8 +75,9 @@ def contact_line(contacts: list[Contact], lang: str) -> str:
     return ("; " if lang == "en" else "，").join(bits)
 
 
-def contacts_out(contacts: list[Contact]) -> list[ContactOut]:
-    return [ContactOut(c.name, c.department, c.phone, c.email) for c in contacts]
+def contacts_out(contacts: list[Contact]) -> list[Contact]:
+    """Copies for an answer (an answer never shares a contact with the knowledge base)."""
+    return [replace(c) for c in contacts]
 
 
 def quoted(task: str, lang: str) -> str:

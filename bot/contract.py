@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from common.types import Contact
+
 
 @dataclass
 class Citation:
@@ -17,14 +19,6 @@ class Citation:
     kind: str  # chunk | record | faq
     start: int | None = None
     end: int | None = None
-
-
-@dataclass
-class ContactOut:
-    name: str | None = None
-    department: str | None = None
-    phone: str | None = None
-    email: str | None = None
 
 
 @dataclass
@@ -51,7 +45,7 @@ class Answer:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     escalated: bool = False
-    contacts: list[ContactOut] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
     confidence: float = 0.0
     intent: str = "general"
     task: str | None = None

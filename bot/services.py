@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings
+from common.settings import Settings
 from retrieval.embeddings import Embedder, build_embedder
 from retrieval.index import KnowledgeIndex
 from retrieval.ingest import IngestReport, ingest_paths

@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from bot import __version__
 from bot.conversation import ConversationService
-from bot.settings import Settings
+from common.settings import Settings
 from handlers.api.errors import add_error_handlers
 from handlers.api.handoffs import router as handoff_router
 from handlers.api.limits import RateLimiter
@@ -95,7 +96,7 @@ def create_app(
 
     app = FastAPI(
         title="applybot",
-        version="0.4.0",
+        version=__version__,
         description="Answers applicants' questions about calls for applications with verbatim citations.",
         lifespan=lifespan,
         # applybot exports Prometheus metrics (/metrics); FastAPI's OpenTelemetry hooks would only
@@ -140,7 +141,7 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """uvicorn factory for worker processes: the settings come from the `APPLYBOT_*` environment."""
-    from bot.settings import get_settings
+    from common.settings import get_settings
 
     return create_app(get_settings())
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.settings import Settings, get_settings
+from common.settings import Settings, get_settings
 
 app = typer.Typer(
     help="applybot: answers applicants' questions about calls for applications.", no_args_is_help=True
@@ -94,8 +94,8 @@ def inspect(
 ) -> None:
     """Print what applybot understands of notices: metadata, sections, tables, records, facts, and
     the relations between them (which one amends, postpones or continues another)."""
-    from bot.errors import IngestError
     from bot.in_force import InForce
+    from common.errors import IngestError
     from retrieval.describe import describe_document
     from retrieval.ingest import discover
     from retrieval.loaders import load_file
@@ -187,8 +187,8 @@ def search(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print the passages that best match a query, with their scores."""
-    from bot.errors import ApplybotError
     from bot.services import build_retrieval
+    from common.errors import ApplybotError
 
     if mode not in ("hybrid", "dense", "lexical"):
         raise typer.BadParameter("mode must be hybrid, dense or lexical", param_hint="--mode")
@@ -270,7 +270,7 @@ def ask(
     json_output: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON.")] = False,
 ) -> None:
     """Answer one question with citations."""
-    from bot.errors import ApplybotError
+    from common.errors import ApplybotError
 
     assistant = _assistant_with_store()
     try:
@@ -289,7 +289,7 @@ def chat() -> None:
     """Ask questions one after another; follow-ups ('那联系人呢？') refer to earlier turns."""
     import uuid
 
-    from bot.errors import ApplybotError
+    from common.errors import ApplybotError
 
     assistant = _assistant_with_store()
     session = uuid.uuid4().hex
@@ -355,7 +355,7 @@ def serve(
 @app.command()
 def telegram() -> None:
     """Run the Telegram bot: long polling, or the API server (serving the webhook) when a webhook URL is set."""
-    from bot.errors import ConfigurationError
+    from common.errors import ConfigurationError
     from handlers.app import run_server
     from handlers.telegram import TelegramConfig, run_polling_from_settings
 

@@ -27,7 +27,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from bot.settings import Settings
+    from common.settings import Settings
 
     return database_url(Settings())
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.errors import ConfigurationError
+from common.errors import ConfigurationError
 from retrieval.lru import LruCache
 
 

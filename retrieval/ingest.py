@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.errors import IngestError
+from common.errors import IngestError
 from retrieval.loaders import SUPPORTED_EXTENSIONS, load_file
 from retrieval.model import Document, stable_id
 from retrieval.parse import PARSER_VERSION, parse_document

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import CorruptFileError, EmptyDocumentError, IngestError, UnsupportedFormatError
+from common.errors import CorruptFileError, EmptyDocumentError, IngestError, UnsupportedFormatError
 from retrieval.model import Block
 
 MAX_FILE_BYTES = 50 * 1024 * 1024

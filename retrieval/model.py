@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from common.types import Contact
+
 BlockKind = Literal["heading", "paragraph", "table"]
 SECTION_SEPARATOR = " › "
 
@@ -31,19 +33,6 @@ class Block:
     text: str = ""
     level: int = 0
     rows: list[list[str]] = field(default_factory=list)
-
-
-@dataclass
-class Contact:
-    """A person or office to call, parsed from a contact cell or line."""
-
-    name: str | None = None
-    department: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-    def to_dict(self) -> dict[str, str | None]:
-        return asdict(self)
 
 
 @dataclass

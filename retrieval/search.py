@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from bot.errors import IndexUnavailableError, InvalidQueryError
+from common.errors import IndexUnavailableError, InvalidQueryError
 from retrieval.embeddings import Embedder
 from retrieval.entries import Entry
 from retrieval.fusion import reciprocal_rank_fusion

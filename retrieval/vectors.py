@@ -16,7 +16,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from bot.errors import IndexUnavailableError
+from common.errors import IndexUnavailableError
 
 log = logging.getLogger(__name__)
 

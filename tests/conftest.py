@@ -21,8 +21,8 @@ from bot.clock import FixedClock  # noqa: E402
 from bot.escalation import MemoryUnansweredLog  # noqa: E402
 from bot.services import Retrieval, build_retrieval, ingest_and_index  # noqa: E402
 from bot.sessions import MemorySessionStore  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
+from common.settings import Settings  # noqa: E402
 from tests.servers import PgDatabase  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

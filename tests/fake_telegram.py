@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.conversation import ConversationService
-from bot.settings import Settings
+from common.settings import Settings
 from handlers.telegram import ALLOWED_UPDATES, TelegramConfig, build_application
 
 TOKEN = "123456789:TEST-token_for-the-fake"

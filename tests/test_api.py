@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
-from bot.settings import Settings
+from common.settings import Settings
 from handlers.api import RateLimiter
 from handlers.app import create_app
 

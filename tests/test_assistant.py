@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from bot.assistant import Assistant
-from bot.errors import InvalidQueryError
 from bot.escalation import MemoryUnansweredLog
 from bot.evaluation import citations_valid, load_jsonl, run_answer_eval
+from common.errors import InvalidQueryError
 from retrieval.normalize import is_traditional
 from tests.conftest import DATA, make_assistant
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.settings import Settings
+from common.settings import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -269,7 +269,7 @@ def test_every_applybot_variable_named_in_the_deployment_is_a_setting(
         ("Dockerfile", in_dockerfile),
     ):
         unknown = sorted(names - SETTING_NAMES)
-        assert not unknown, f"{where} names settings that bot.settings.Settings does not have: {unknown}"
+        assert not unknown, f"{where} names settings that common.settings.Settings does not have: {unknown}"
 
 
 def test_the_check_fails_when_a_setting_is_renamed(compose: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
+from common.settings import Settings
 
 pytestmark = pytest.mark.unit
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

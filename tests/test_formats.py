@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import CorruptFileError, EmptyDocumentError
+from common.errors import CorruptFileError, EmptyDocumentError
 from retrieval.formats.docx import read_docx_blocks
 from retrieval.formats.html import read_html_blocks
 from retrieval.formats.pdf import read_pdf_blocks

@@ -25,10 +25,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
-from bot.errors import IngestError
 from bot.services import Retrieval, build_assistant
-from bot.settings import Settings
 from bot.store import open_store
+from common.errors import IngestError
+from common.settings import Settings
 from handlers.app import create_app
 from retrieval.entities import find_entities
 from retrieval.formats.text import read_text_blocks

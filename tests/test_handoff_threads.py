@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.conversation import ConversationService
-from bot.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
 from bot.store import Store
+from common.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
 
 pytestmark = pytest.mark.integration
 

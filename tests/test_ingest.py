@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.settings import get_settings
+from common.settings import get_settings
 from handlers.cli import app
 from retrieval.ingest import ingest_paths
 from retrieval.store import DocumentStore

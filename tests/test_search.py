@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.errors import InvalidQueryError
 from bot.evaluation import load_jsonl, run_retrieval_eval
 from bot.services import Retrieval, build_retrieval, ingest_and_index
+from common.errors import InvalidQueryError
 from retrieval.embeddings import CachedEmbedder, SentenceTransformerEmbedder, build_embedder
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.search import SearchFilter

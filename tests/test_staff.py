@@ -20,8 +20,8 @@ from bot.assistant import Assistant
 from bot.clock import FixedClock
 from bot.conversation import ConversationService
 from bot.services import Retrieval
-from bot.settings import Settings
 from bot.store import DbSessionStore, DbUnansweredLog, Store, open_store
+from common.settings import Settings
 from handlers.staff import staff_router
 from retrieval.model import Block
 from tests.builders import write_docx

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.services import ingest_and_index
-from bot.settings import Settings
+from common.settings import Settings
 from handlers.app import create_app
 from handlers.staff import add_user
 from retrieval.model import Block, stable_id

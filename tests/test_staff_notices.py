@@ -17,8 +17,8 @@ from bot.assistant import Assistant
 from bot.clock import FixedClock
 from bot.notice_review import NoticeDecisions
 from bot.services import Retrieval
-from bot.settings import Settings
 from bot.store import DbSessionStore, DbUnansweredLog, Store, open_store
+from common.settings import Settings
 from handlers.staff import staff_router
 from tests.conftest import DATA, SEED, TODAY
 

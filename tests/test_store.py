@@ -17,10 +17,8 @@ import bot.notice_review  # noqa: F401  (their tables are part of the schema the
 import bot.reminders  # noqa: F401
 from bot.assistant import Assistant
 from bot.clock import FixedClock
-from bot.errors import ConfigurationError
 from bot.faq import FAQ_DOC_ID, FaqRefresher, edit_faq, faq_index_extra, publish_faq
 from bot.services import Retrieval
-from bot.settings import Settings
 from bot.store import (
     Base,
     DbSessionStore,
@@ -34,6 +32,8 @@ from bot.store import (
     open_store,
     upgrade,
 )
+from common.errors import ConfigurationError
+from common.settings import Settings
 from tests.conftest import SEED, TODAY
 from tests.servers import PgDatabase
 

@@ -20,9 +20,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
 from bot.contract import NoticeOption
-from bot.errors import ConfigurationError
-from bot.settings import Settings
 from bot.store import Store
+from common.errors import ConfigurationError
+from common.settings import Settings
 from handlers.telegram import (
     SECRET_HEADER,
     WEBHOOK_PATH,

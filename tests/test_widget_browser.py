@@ -15,10 +15,11 @@ import pytest
 from fastapi.responses import HTMLResponse
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot.contract import Answer, Citation, ContactOut, NoticeOption
+from bot.contract import Answer, Citation, NoticeOption
 from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
-from bot.settings import Settings
+from common.settings import Settings
+from common.types import Contact
 from handlers.app import create_app
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, Server
 
@@ -376,7 +377,7 @@ def test_markup_in_an_answer_is_shown_as_text(
             citations=[Citation("doc", f"标题{XSS}", f"章节{XSS}", f"引文{XSS}", "chunk")],
             escalated=True,
             contacts=[
-                ContactOut(
+                Contact(
                     name=f"张三{XSS}",
                     department="<b>处</b>",
                     phone="027<svg onload=window.__xss=1>",

@@ -7,7 +7,7 @@ import uuid
 
 from bot.answer.draft import Draft
 from bot.compose import contacts_out, show_date
-from bot.contract import Answer, ContactOut, DeadlineRef
+from bot.contract import Answer, DeadlineRef
 from bot.knowledge import KnowledgeView
 from bot.rephrase import LlmRephraser
 from bot.understand import Understanding
@@ -47,7 +47,7 @@ def finish(
         answer=text,
         citations=draft.citations,
         escalated=draft.escalate_reason is not None,
-        contacts=[ContactOut(**vars(c)) for c in contacts_out(_unique(draft.contacts))],
+        contacts=contacts_out(_unique(draft.contacts)),
         confidence=round(float(draft.confidence), 3),
         intent=primary,
         task=task,

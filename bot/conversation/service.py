@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.conversation.locks import SessionLocks
 from bot.conversation.metrics import ConversationMetrics
-from bot.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
+from common.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import (
     TimeoutError as PoolTimeoutError,
 )
 
-from bot.errors import ConfigurationError
+from common.errors import ConfigurationError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 SQLITE_FILE = "applybot.sqlite3"

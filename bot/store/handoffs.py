@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.errors import HandoffClosedError, HandoffNotFoundError
 from bot.store.core import StoreCore
 from bot.store.schema import Handoff, HandoffLink, HandoffMessage, Message, _iso, utcnow
+from common.errors import HandoffClosedError, HandoffNotFoundError
 
 OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
 LIVE = (OPEN, CLAIMED)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.errors import ApplybotError
+from common.errors import ApplybotError
 from handlers.api.limits import RateLimitedError
 from handlers.api.middleware import Metrics
 

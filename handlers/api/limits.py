@@ -9,7 +9,7 @@ from collections import deque
 
 from fastapi import Request
 
-from bot.errors import ApplybotError
+from common.errors import ApplybotError
 
 
 class RateLimiter:

@@ -25,8 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from bot.settings import Settings
 from bot.store import Store
+from common.settings import Settings
 from handlers.staff.forms import _text, waited
 
 log = logging.getLogger(__name__)

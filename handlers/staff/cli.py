@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.settings import Settings
+from common.settings import Settings
 
 
 def add_user(settings: Settings, name: str, password: str) -> dict[str, Any]:

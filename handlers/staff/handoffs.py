@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.conversation import ConversationService
-from bot.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
+from common.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
 from handlers.staff.base import SECURITY_HEADERS, Refused, StaffBase
 from handlers.staff.forms import _text
 

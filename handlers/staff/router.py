@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from bot.settings import Settings
 from bot.store import Store
+from common.settings import Settings
 from handlers.staff.api import StaffApi
 from handlers.staff.auth import StaffAuth
 from handlers.staff.exports import StaffExports

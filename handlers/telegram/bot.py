@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.errors import InvalidQueryError
+from common.errors import InvalidQueryError
 from handlers.telegram.commands import BotCommands
 from handlers.telegram.config import (
     ANSWER_CACHE,

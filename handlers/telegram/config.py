@@ -10,8 +10,8 @@ from telegram import Update
 from telegram.constants import MessageLimit
 from telegram.ext import Application
 
-from bot.errors import ConfigurationError
-from bot.settings import Settings
+from common.errors import ConfigurationError
+from common.settings import Settings
 
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"

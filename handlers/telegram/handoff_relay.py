@@ -20,7 +20,7 @@ from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.compose import contact_line
-from bot.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
+from common.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
 from handlers.telegram.base import BotBase
 from handlers.telegram.config import CHANNEL
 from handlers.telegram.formatting import TEXT, _clip, close_keyboard, esc

@@ -13,8 +13,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.conversation import ConversationService
-from bot.errors import ConfigurationError
 from bot.reminders import ReminderBook
+from common.errors import ConfigurationError
 from handlers.telegram.bot import TelegramBot
 from handlers.telegram.config import ALLOWED_UPDATES, App, TelegramConfig
 

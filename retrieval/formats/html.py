@@ -7,7 +7,7 @@ import re
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
-from bot.errors import CorruptFileError
+from common.errors import CorruptFileError
 from retrieval.flattened import paragraph_blocks
 from retrieval.model import Block
 from retrieval.normalize import clean_inline
