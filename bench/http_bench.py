@@ -54,14 +54,14 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bot.evaluation import load_jsonl, percentile  # noqa: E402
-from tests.test_reliability import (  # noqa: E402
+from tests.support.deployment import (  # noqa: E402
     AppServer,
     ask_on,
     connect_to_worker,
     prepare_data,
     server_env,
 )
-from tests.test_search import ChromaServer  # noqa: E402
+from tests.support.servers import ChromaServer  # noqa: E402
 
 ADMIN_URL = os.environ.get("APPLYBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TARGET_P95_MS_AT_1 = 30.0
@@ -181,7 +181,7 @@ def database(kind: str) -> Iterator[str]:
     if kind == "sqlite":
         yield ""
         return
-    from tests.test_store import PgDatabase
+    from tests.support.servers import PgDatabase
 
     pg = PgDatabase()
     try:

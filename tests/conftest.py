@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +16,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bot.assistant import Assistant  # noqa: E402
-from bot.clock import FixedClock  # noqa: E402
-from bot.escalation import MemoryUnansweredLog  # noqa: E402
 from bot.services import Retrieval, build_retrieval, ingest_and_index  # noqa: E402
-from bot.sessions import MemorySessionStore  # noqa: E402
 from bot.store import Store  # noqa: E402
 from common.settings import Settings  # noqa: E402
-from tests.servers import PgDatabase  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-KNOWLEDGE = ROOT / "knowledge"
-DATA = ROOT / "tests" / "data"
-SEED = next(KNOWLEDGE.glob("*.md"))
-TODAY = date(2026, 11, 28)
-
-
-def make_settings(data_dir: Path, knowledge_dir: Path, **overrides: object) -> Settings:
-    return Settings(data_dir=data_dir, knowledge_dir=knowledge_dir, today=TODAY.isoformat(), **overrides)  # type: ignore[arg-type]
-
-
-def make_assistant(retrieval: Retrieval) -> Assistant:
-    return Assistant(
-        index=retrieval.index,
-        clock=FixedClock(TODAY),
-        sessions=MemorySessionStore(),
-        unanswered=MemoryUnansweredLog(),
-    )
+from tests.support.factories import make_assistant, make_settings  # noqa: E402
+from tests.support.paths import SEED  # noqa: E402
+from tests.support.servers import PgDatabase  # noqa: E402
 
 
 @pytest.fixture(scope="session")

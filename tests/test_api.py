@@ -20,11 +20,10 @@ from bot.services import build_assistant, ingest_and_index
 from common.settings import Settings
 from handlers.api import RateLimiter
 from handlers.app import create_app
+from tests.support.paths import KNOWLEDGE
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[1]
-KNOWLEDGE = ROOT / "knowledge"
 DEADLINE_Q = "社区学习中心啥时候截止"
 
 

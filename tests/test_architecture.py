@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import architecture as arch
+from tests.support import architecture as arch
 
 pytestmark = pytest.mark.unit
 
@@ -61,4 +61,4 @@ def test_no_module_is_over_about_400_lines() -> None:
 
 def test_the_readme_draws_the_graph_the_code_has() -> None:
     drawn = arch.readme_graph(arch.README.read_text(encoding="utf-8"))
-    assert drawn == arch.mermaid(arch.unit_edges(arch.imports())), "run: python -m tests.architecture"
+    assert drawn == arch.mermaid(arch.unit_edges(arch.imports())), "run: python -m tests.support.architecture"

@@ -12,7 +12,8 @@ from bot.escalation import MemoryUnansweredLog
 from bot.evaluation import citations_valid, load_jsonl, run_answer_eval
 from common.errors import InvalidQueryError
 from retrieval.normalize import is_traditional
-from tests.conftest import DATA, make_assistant
+from tests.support.factories import make_assistant
+from tests.support.paths import DATA
 
 pytestmark = pytest.mark.integration
 

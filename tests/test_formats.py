@@ -1,4 +1,4 @@
-"""The DOCX, HTML and PDF readers, on real files written by tests/builders.py."""
+"""The DOCX, HTML and PDF readers, on real files written by tests/support/builders.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from retrieval.formats.html import read_html_blocks
 from retrieval.formats.pdf import read_pdf_blocks
 from retrieval.loaders import load_file
 from retrieval.model import Block
-from tests.builders import write_docx, write_html, write_pdf, write_scanned_pdf
+from tests.support.builders import write_docx, write_html, write_pdf, write_scanned_pdf
 
 TITLE = "关于做好2023年学习型社会建设重点工作的通知"
 HEADING = "一、工作要求"

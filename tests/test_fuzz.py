@@ -34,7 +34,7 @@ from retrieval.entities import find_entities
 from retrieval.formats.text import read_text_blocks
 from retrieval.loaders import LoadedFile, load_file
 from retrieval.parse import parse_document
-from tests.conftest import SEED
+from tests.support.paths import SEED
 
 MAX_EXAMPLES = 30  # per API operation and phase: keeps the schema run to about a minute
 REJECTED = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
@@ -174,7 +174,7 @@ def test_entities_are_slices_of_the_text(text: str, year: int | None) -> None:
 
 def _seed_files() -> dict[str, bytes]:
     """Small real files of each format, written once, for the mutation strategies below."""
-    from tests.builders import write_docx, write_html, write_pdf
+    from tests.support.builders import write_docx, write_html, write_pdf
 
     blocks = read_text_blocks("\n".join(FRAGMENTS[:8]))
     out: dict[str, bytes] = {}

@@ -118,7 +118,7 @@ def test_a_handoff_opened_on_one_worker_is_answered_through_another(
     from fastapi.testclient import TestClient
 
     from handlers.app import create_app
-    from tests.test_staff import PASSWORD, csrf_of, login
+    from tests.support.staff_pages import PASSWORD, csrf_of, login
 
     settings = seed_kb[0]
     one, two = backend(), backend()

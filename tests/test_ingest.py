@@ -13,8 +13,8 @@ from common.settings import get_settings
 from handlers.cli import app
 from retrieval.ingest import ingest_paths
 from retrieval.store import DocumentStore
-from tests.builders import write_scanned_pdf
-from tests.conftest import DATA, SEED
+from tests.support.builders import write_scanned_pdf
+from tests.support.paths import DATA, SEED
 
 pytestmark = pytest.mark.unit
 

@@ -22,8 +22,9 @@ from retrieval.loaders import load_file
 from retrieval.model import Block, Document
 from retrieval.parse import parse_document
 from retrieval.relations import find_relations
-from tests.builders import write_docx, write_html
-from tests.conftest import DATA, SEED, make_assistant
+from tests.support.builders import write_docx, write_html
+from tests.support.factories import make_assistant
+from tests.support.paths import DATA, SEED
 
 AMENDMENTS = sorted((DATA / "amendments").glob("*.txt"))
 REAL_AMEND = sorted((DATA / "real" / "ey-gazette-amend").glob("*.txt"))

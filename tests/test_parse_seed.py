@@ -7,7 +7,7 @@ import pytest
 from retrieval.loaders import load_file
 from retrieval.model import Document
 from retrieval.parse import parse_document
-from tests.conftest import SEED
+from tests.support.paths import SEED
 
 pytestmark = pytest.mark.unit
 

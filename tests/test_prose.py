@@ -21,7 +21,7 @@ from retrieval.flattened import split_paragraph
 from retrieval.loaders import load_file
 from retrieval.parse import parse_document
 from retrieval.search import SearchResult
-from tests.conftest import make_assistant
+from tests.support.factories import make_assistant
 
 CLUB = (
     "某某学院关于招募图书馆学生助理的通知\n"

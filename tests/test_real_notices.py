@@ -16,7 +16,8 @@ from bot.assistant import Assistant
 from bot.evaluation import load_jsonl, run_answer_eval
 from bot.services import build_assistant
 from handlers.app import create_app
-from tests.conftest import DATA, SEED, make_assistant
+from tests.support.factories import make_assistant
+from tests.support.paths import DATA, SEED
 
 pytestmark = pytest.mark.slow
 

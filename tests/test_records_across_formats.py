@@ -11,8 +11,8 @@ from retrieval.formats.text import read_text_blocks
 from retrieval.loaders import load_file
 from retrieval.model import Block, Record
 from retrieval.parse import parse_document
-from tests.builders import write_docx, write_html, write_pdf
-from tests.conftest import DATA, SEED
+from tests.support.builders import write_docx, write_html, write_pdf
+from tests.support.paths import DATA, SEED
 
 pytestmark = pytest.mark.unit
 

@@ -20,8 +20,9 @@ from bot.reminders import ReminderBook
 from bot.store import Store
 from handlers.app import create_app
 from handlers.telegram.reminders import TelegramReminders
-from tests.conftest import DATA, SEED, make_assistant, make_settings
-from tests.fake_telegram import ALICE, buttons, fake_telegram, polling, press, reply, say, visible
+from tests.support.factories import make_assistant, make_settings
+from tests.support.fake_telegram import ALICE, buttons, fake_telegram, polling, press, reply, say, visible
+from tests.support.paths import DATA, SEED
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -9,8 +9,8 @@ import pytest
 
 from bot.rephrase import LlmRephraser, is_faithful
 from bot.services import Retrieval
-from tests.conftest import make_assistant
-from tests.fakes import fake_openai_server
+from tests.support.factories import make_assistant
+from tests.support.fakes import fake_openai_server
 
 
 def draft_of(messages: list[dict[str, Any]]) -> str:

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +16,9 @@ from retrieval.embeddings import CachedEmbedder, SentenceTransformerEmbedder, bu
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.search import SearchFilter
 from retrieval.vectors import VectorIndex, make_client
-from tests.conftest import DATA, SEED, make_settings
+from tests.support.factories import make_settings
+from tests.support.paths import DATA, SEED
+from tests.support.servers import ChromaServer
 
 
 @pytest.mark.unit
@@ -160,46 +157,6 @@ def test_sentence_transformers_backend_with_a_local_model(tmp_path: Path) -> Non
     assert float(vectors[0] @ query) > float(vectors[1] @ query)
     backend = build_embedder("sentence-transformers", str(model_dir), cache_path=None)
     assert backend.dim == inner.dim
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ChromaServer:
-    """A real `chroma run` process on a loopback port."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.port = path, _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
-        self.process = subprocess.Popen(
-            [chroma, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("chroma server did not start")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-            self.process = None
 
 
 @pytest.fixture()

@@ -24,12 +24,13 @@ from bot.store import DbSessionStore, DbUnansweredLog, Store, open_store
 from common.settings import Settings
 from handlers.staff import staff_router
 from retrieval.model import Block
-from tests.builders import write_docx
-from tests.conftest import SEED, TODAY
+from tests.support.builders import write_docx
+from tests.support.factories import TODAY
+from tests.support.paths import SEED
+from tests.support.staff_pages import PASSWORD, csrf_of, hidden, login
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery staple"
 XSS = "<script>alert('x')</script><b>粗体</b>评审专家有哪些？"
 
 
@@ -80,29 +81,6 @@ def staff(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as client:
         assert login(client, "alice", PASSWORD).status_code == 303
         yield client
-
-
-def login_csrf(client: TestClient) -> str:
-    page = client.get("/staff/login")
-    assert page.status_code == 200
-    return hidden(page.text, "csrf_token")
-
-
-def login(client: TestClient, name: str, password: str, **extra: str) -> Any:
-    token = login_csrf(client)
-    return client.post(
-        "/staff/login", data={"name": name, "password": password, "csrf_token": token, **extra}
-    )
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no hidden {name}"
-    return match.group(1)
-
-
-def csrf_of(client: TestClient) -> str:
-    return hidden(client.get("/staff/faq").text, "csrf_token")
 
 
 def log_question(store: Store, assistant: Assistant, question: str, channel: str = "web") -> dict[str, Any]:

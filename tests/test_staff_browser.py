@@ -22,9 +22,10 @@ from common.settings import Settings
 from handlers.app import create_app
 from handlers.staff import add_user
 from retrieval.model import Block, stable_id
-from tests.builders import write_docx
-from tests.conftest import SEED, make_settings
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, Server
+from tests.support.builders import write_docx
+from tests.support.factories import make_settings
+from tests.support.paths import SEED
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, Server
 
 pytestmark = pytest.mark.browser
 

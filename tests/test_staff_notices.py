@@ -20,7 +20,8 @@ from bot.services import Retrieval
 from bot.store import DbSessionStore, DbUnansweredLog, Store, open_store
 from common.settings import Settings
 from handlers.staff import staff_router
-from tests.conftest import DATA, SEED, TODAY
+from tests.support.factories import TODAY
+from tests.support.paths import DATA, SEED
 
 pytestmark = pytest.mark.slow
 

@@ -34,8 +34,9 @@ from bot.store import (
 )
 from common.errors import ConfigurationError
 from common.settings import Settings
-from tests.conftest import SEED, TODAY
-from tests.servers import PgDatabase
+from tests.support.factories import TODAY
+from tests.support.paths import ROOT, SEED
+from tests.support.servers import PgDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -500,9 +501,8 @@ def test_alembic_ini_runs_the_same_migrations_from_the_command_line(tmp_path: Pa
     from alembic import command
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parents[1]
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    config = Config(str(root / "alembic.ini"))
+    config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("sqlalchemy.url", url)
     command.upgrade(config, "head")
     engine = create_engine(url)

@@ -1,5 +1,5 @@
 """The Telegram bot at the wire: the real python-telegram-bot Application against a fake Bot API
-server (tests/fake_telegram.py), over a real assistant and the shipped notice, in polling and in
+server (tests/support/fake_telegram.py), over a real assistant and the shipped notice, in polling and in
 webhook mode. No test talks to Telegram."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from handlers.telegram import (
     split_html,
     webhook_application,
 )
-from tests.fake_telegram import (
+from tests.support.fake_telegram import (
     ALICE,
     BOT_ID,
     BOT_USERNAME,

@@ -18,7 +18,7 @@ import pytest
 from retrieval.memory_vectors import MemoryVectorIndex
 from retrieval.vector_store import VectorStore
 from retrieval.vectors import VectorIndex, make_client
-from tests.test_search import ChromaServer
+from tests.support.servers import ChromaServer
 
 # Four entries whose cosines to the x axis are 1, 0.8, 0 and -0.6: no ties, so every
 # implementation has one right order. Lengths differ on purpose: similarity is cosine, not dot.

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +20,11 @@ from bot.services import build_assistant, ingest_and_index
 from common.settings import Settings
 from common.types import Contact
 from handlers.app import create_app
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, Server
+from tests.support.paths import KNOWLEDGE, ROOT
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, Server
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-KNOWLEDGE = ROOT / "knowledge"
 DOCS = ROOT / "docs"
 SCREENSHOTS = os.environ.get("APPLYBOT_SCREENSHOTS") == "1"
 DEADLINE_Q = "社区学习中心啥时候截止"

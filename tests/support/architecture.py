@@ -1,6 +1,6 @@
 """The package graph, read from the code: every import (at the top, inside functions, under
 TYPE_CHECKING) between applybot's modules, the layers they must respect, and the picture in the
-README. `python -m tests.architecture` rewrites that picture; tests/test_architecture.py checks it."""
+README. `python -m tests.support.architecture` rewrites that picture; tests/test_architecture.py checks it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
 PACKAGES = ("common", "retrieval", "bot", "handlers")
 README = ROOT / "README.md"
 GRAPH_START, GRAPH_END = "<!-- package graph: start -->", "<!-- package graph: end -->"

@@ -1,13 +1,18 @@
-"""Real servers for tests: uvicorn in a thread on a free loopback port, a PostgreSQL database of
-its own per test, and how to start Chromium."""
+"""Real servers for tests: uvicorn in a thread on a free loopback port, a `chroma run` process, a
+PostgreSQL database of its own per test, and how to start Chromium."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,14 +30,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class Server:
     """A real uvicorn server in a thread, serving an ASGI app on a free loopback port."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
@@ -51,6 +60,40 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+
+class ChromaServer:
+    """A real `chroma run` process on a loopback port."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.port = path, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+        self.process = subprocess.Popen(
+            [chroma, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("chroma server did not start")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
 
 
 ADMIN_URL = os.environ.get("APPLYBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

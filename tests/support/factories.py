@@ -1,0 +1,28 @@
+"""The day the tests live on, and settings and an assistant built for it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from bot.assistant import Assistant
+from bot.clock import FixedClock
+from bot.escalation import MemoryUnansweredLog
+from bot.services import Retrieval
+from bot.sessions import MemorySessionStore
+from common.settings import Settings
+
+TODAY = date(2026, 11, 28)
+
+
+def make_settings(data_dir: Path, knowledge_dir: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=data_dir, knowledge_dir=knowledge_dir, today=TODAY.isoformat(), **overrides)  # type: ignore[arg-type]
+
+
+def make_assistant(retrieval: Retrieval) -> Assistant:
+    return Assistant(
+        index=retrieval.index,
+        clock=FixedClock(TODAY),
+        sessions=MemorySessionStore(),
+        unanswered=MemoryUnansweredLog(),
+    )
