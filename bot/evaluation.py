@@ -216,7 +216,3 @@ def run_retrieval_eval(
 
 def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-def strip_for_display(text: str, width: int = 60) -> str:
-    return re.sub(r"\s+", " ", text)[:width]

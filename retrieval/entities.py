@@ -223,16 +223,6 @@ def _year_before(entities: list[Entity], offset: int) -> int | None:
     return years[-1] if years else None
 
 
-def first_date(text: str, *, default_year: int | None = None) -> str | None:
-    """Return the ISO date a deadline cell means (the end of a range), or None."""
-    for entity in find_dates(text, default_year=default_year):
-        if entity.kind == "date":
-            return str(entity.value["date"])
-        if entity.kind == "date_range":
-            return str(entity.value["end"])
-    return None
-
-
 def find_contact_bits(text: str) -> list[Entity]:
     """Return URL, e-mail and phone entities."""
     found: list[Entity] = []

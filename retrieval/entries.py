@@ -6,7 +6,7 @@ its `index_text` is what the indexes see (section path, task name and field name
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.model import Document, Record
@@ -27,9 +27,6 @@ class Entry:
     end: int = 0
     part: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def record_index_text(record: Record) -> str:

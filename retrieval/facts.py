@@ -17,9 +17,6 @@ from retrieval.entities import EMAIL, PHONE, URL, find_dates
 from retrieval.model import Document, Fact
 from retrieval.normalize import to_simplified
 
-# Kinds of fact, as the assistant asks for them.
-FACT_KINDS = ("date", "place", "url", "system", "money", "limit", "contact", "audience", "materials", "steps")
-
 _PLACE_LABEL = re.compile(
     r"(?:地点|地址|地點|场地|会场|考场|报到处|集合地点|报告地点|举办地点)\s*[:：]\s*(?P<v>[^，。；;\n\s]{2,40})"
 )

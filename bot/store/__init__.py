@@ -33,7 +33,6 @@ from bot.store.handoffs import HandoffsMixin
 from bot.store.journal import JournalMixin
 from bot.store.review import ReviewMixin
 from bot.store.schema import (
-    CHANNELS,
     FAQ_STATUSES,
     REVIEW_STATUSES,
     ApiToken,
@@ -57,7 +56,6 @@ from bot.store.spool import Spool
 from bot.store.staff_auth import STAFF_SESSION_HOURS, TOKEN_PREFIX, StaffAuthMixin
 
 __all__ = [
-    "CHANNELS",
     "FAQ_STATUSES",
     "MIGRATIONS_DIR",
     "REVIEW_STATUSES",

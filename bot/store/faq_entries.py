@@ -69,11 +69,6 @@ class FaqEntriesMixin(StoreCore):
             session.flush()
             return _faq_dict(entry)
 
-    def get_faq(self, faq_id: int) -> dict[str, Any] | None:
-        with self.session() as session:
-            entry = session.get(FaqEntry, faq_id)
-            return _faq_dict(entry) if entry else None
-
     def faq_entries(self, *, status: str | None = "active") -> list[dict[str, Any]]:
         with self.session() as session:
             query = select(FaqEntry)

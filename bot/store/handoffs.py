@@ -21,7 +21,6 @@ from common.errors import HandoffClosedError, HandoffNotFoundError
 
 OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
 LIVE = (OPEN, CLAIMED)
-HANDOFF_STATUSES = (OPEN, CLAIMED, CLOSED)
 ROLES = ("applicant", "staff", "system")
 
 

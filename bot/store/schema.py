@@ -28,10 +28,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-# The values of Message.review_status, FaqEntry.status and Conversation.channel.
+# The values of Message.review_status and FaqEntry.status.
 REVIEW_STATUSES = ("open", "resolved", "not_applicable")
 FAQ_STATUSES = ("active", "retired")
-CHANNELS = ("web", "telegram", "api")
 
 
 def utcnow() -> datetime:

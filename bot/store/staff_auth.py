@@ -61,13 +61,6 @@ class StaffAuthMixin(StoreCore):
                 user.password_hash = hasher.hash(password)
             return user.name
 
-    def users(self) -> list[dict[str, Any]]:
-        with self.session() as session:
-            return [
-                {"id": u.id, "name": u.name, "disabled": u.disabled, "created_at": _iso(u.created_at)}
-                for u in session.scalars(select(StaffUser).order_by(StaffUser.name))
-            ]
-
     def issue_token(self, name: str, *, label: str | None = None) -> str:
         """Make an API token for a user; the token is shown once, only its SHA-256 is stored."""
         token_id = secrets.token_hex(8)
@@ -120,23 +113,6 @@ class StaffAuthMixin(StoreCore):
                 .values(revoked_at=utcnow())
             )
             return bool(getattr(result, "rowcount", 0))
-
-    def tokens(self, name: str | None = None) -> list[dict[str, Any]]:
-        with self.session() as session:
-            query = select(ApiToken, StaffUser.name).join(StaffUser, StaffUser.id == ApiToken.user_id)
-            if name:
-                query = query.where(StaffUser.name == name)
-            return [
-                {
-                    "token_id": t.token_id,
-                    "user": user,
-                    "label": t.label,
-                    "created_at": _iso(t.created_at),
-                    "last_used_at": _iso(t.last_used_at),
-                    "revoked_at": _iso(t.revoked_at),
-                }
-                for t, user in session.execute(query.order_by(ApiToken.created_at))
-            ]
 
     def start_staff_session(self, name: str, *, hours: float = STAFF_SESSION_HOURS) -> tuple[str, str]:
         """Sign a user in: returns (cookie token, CSRF token)."""
