@@ -102,7 +102,7 @@ class Assistant:
         self.view = KnowledgeView.build(documents, relations)
         # Titles embedded on the first English question after a change (cached on disk by content).
         self._title_vectors: tuple[list[str], Any] | None = None
-        self.notices = NoticeResolver(documents, vocabulary=self.index.searcher._idf.keys())
+        self.notices = NoticeResolver(documents)
 
     # -- the one public entry point -------------------------------------------------------------
 

@@ -9,7 +9,6 @@ follow-up stays on the notice of the conversation unless it names another.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from bot.understand import TaskMatcher
@@ -91,7 +90,7 @@ def abbreviates(word: str, name: str) -> bool:
 class NoticeResolver:
     """Resolve questions to notices; built from the documents whenever they change."""
 
-    def __init__(self, documents: list[Document], *, vocabulary: Collection[str] = ()) -> None:
+    def __init__(self, documents: list[Document]) -> None:
         self.titles: dict[str, str] = {}
         names: dict[str, str] = {}
         for doc in documents:
@@ -101,7 +100,6 @@ class NoticeResolver:
             for short in _SHORT_NAME.findall(doc.text):
                 names.setdefault(short, doc.doc_id)
         self._doc_of_name = names
-        self._vocabulary = vocabulary  # the words the notices use (an abbreviation is none of them)
         self._words = DocumentWords((d.doc_id, d.title, d.text) for d in documents)
         # A bigram that many notices use in their text (预推免, 奖学金) names none of them, even if
         # only one title has it: document frequency comes from the texts, not the titles alone.

@@ -12,9 +12,8 @@ import json
 import logging
 import math
 import threading
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -77,8 +76,6 @@ class SearchResult:
     hits: list[Hit]
     degraded: bool = False
     mode: str = "hybrid"
-    took_ms: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 def check_query(query: str) -> str:
@@ -146,7 +143,6 @@ class HybridSearcher:
         self, query: str, *, k: int = 5, mode: Mode = "hybrid", filters: SearchFilter | None = None
     ) -> SearchResult:
         """Rank entries for a query. Empty or contentless queries give no hits; a down index degrades."""
-        started = time.perf_counter()
         query = check_query(query)
         if not _has_content(query) or not self.entries:
             return SearchResult([], mode=mode)
@@ -185,8 +181,7 @@ class HybridSearcher:
         if self.hidden_docs:
             fused = [(i, s) for i, s in fused if self.entries[i].doc_id not in self.hidden_docs]
         hits = self._hits(expanded, fused, dict(dense), dict(lexical), k)
-        took = (time.perf_counter() - started) * 1000
-        return SearchResult(hits, degraded=degraded, mode=mode, took_ms=took)
+        return SearchResult(hits, degraded=degraded, mode=mode)
 
     def _where(self, filters: SearchFilter | None) -> dict | None:  # type: ignore[type-arg]
         if not filters:
