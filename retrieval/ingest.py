@@ -44,10 +44,6 @@ class IngestReport:
         self.tables += len(doc.tables)
         self.records += len(doc.records)
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
 
 def discover(paths: Iterable[Path]) -> list[Path]:
     """Expand directories into the files under them (hidden files skipped), in a stable order."""
