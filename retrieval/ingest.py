@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import IngestError
-from retrieval.loaders import SUPPORTED_EXTENSIONS, load_file
+from retrieval.loaders import load_file
 from retrieval.model import Document, stable_id
 from retrieval.parse import PARSER_VERSION, parse_document
 from retrieval.store import DocumentStore
@@ -118,8 +118,3 @@ def ingest_paths(
                 store.remove(doc_id)
                 report.removed.append(entry["path"])
     return report
-
-
-def supported(path: Path) -> bool:
-    """Tell whether applybot reads files with this extension."""
-    return path.suffix.lower() in SUPPORTED_EXTENSIONS

@@ -3,7 +3,6 @@ entry (live handoffs are listed; they are answered on the handoff pages)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -15,8 +14,6 @@ from bot.faq import group_questions, publish_faq
 from bot.store import REVIEW_STATUSES
 from handlers.staff.base import COOKIE_PATH, Refused, Staff, StaffBase
 from handlers.staff.forms import _back, _day, _ids, _lines, _safe_next, _text
-
-_HANDOFF_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ReviewQueue(StaffBase):
