@@ -19,6 +19,7 @@ from typing import Any
 from bot.conversation.locks import SessionLocks
 from bot.conversation.metrics import ConversationMetrics
 from common.errors import HandoffClosedError, HandoffNotFoundError, InvalidQueryError
+from common.types import Contact
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class ConversationService:
         today: date = self.assistant.clock.today()
         return today
 
-    def contacts(self, session_id: str | None) -> list[Any]:
+    def contacts(self, session_id: str | None) -> list[Contact]:
         """The notices' general contacts, then those of the task the session last asked about."""
         view = self.assistant.view
         contacts = list(view.general_contacts())
@@ -120,7 +121,7 @@ class ConversationService:
         record = view.record_for(task) if task else None
         if record is not None:
             contacts.extend(record.contacts)
-        unique: list[Any] = []
+        unique: list[Contact] = []
         for contact in contacts:
             if contact not in unique:
                 unique.append(contact)
@@ -136,7 +137,7 @@ class ConversationService:
         A web applicant gets a token that lets only them read and write the thread; asking again
         from the same session issues a new one (the page that asked last holds it).
         """
-        contacts = [_contact_dict(c) for c in self.contacts(session_id)]
+        contacts = [c.to_dict() for c in self.contacts(session_id)]
         if self.threads is None:
             record = self.journal.handoff(session_id=session_id, channel=channel, note=note)
             self.metrics.handoffs.labels(channel).inc()
@@ -234,15 +235,6 @@ def _message_text(text: str) -> str:
             limit=MAX_THREAD_MESSAGE_CHARS,
         )
     return text
-
-
-def _contact_dict(contact: Any) -> dict[str, Any]:
-    return {
-        "name": contact.name,
-        "department": contact.department,
-        "phone": contact.phone,
-        "email": contact.email,
-    }
 
 
 __all__ = [
