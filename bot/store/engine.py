@@ -135,9 +135,16 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    import fcntl
+    with file_lock(f"{database}.migrate.lock"):
+        yield
 
-    with open(f"{database}.migrate.lock", "a") as fh:
+
+@contextlib.contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file (created if missing) for the block: one holder across processes."""
+    import fcntl  # POSIX only: imported where it is used
+
+    with open(path, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield

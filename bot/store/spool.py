@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.store.engine import is_unreachable
+from bot.store.engine import file_lock, is_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,9 @@ class Spool:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        import fcntl
-
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.root / ".lock", "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with self._lock, file_lock(self.root / ".lock"):
+            yield
 
     def append(self, item: dict[str, Any], *, rejected: bool = False) -> None:
         line = json.dumps(item, ensure_ascii=False, default=str) + "\n"
@@ -75,15 +69,9 @@ class Spool:
     @contextlib.contextmanager
     def _replay_guard(self) -> Iterator[None]:
         """One replayer at a time, across threads and processes; appends are not held up by it."""
-        import fcntl
-
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._replay_lock, open(self.root / ".replay.lock", "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with self._replay_lock, file_lock(self.root / ".replay.lock"):
+            yield
 
     def replay(self, apply: Callable[[dict[str, Any]], None]) -> int:
         """Apply every spooled line in order; stop (keeping the rest) when the database is unreachable."""
