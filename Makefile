@@ -59,7 +59,7 @@ bench: setup bench-deps
 	$(BIN)/python bench/http_bench.py --client wrk --unseen --out docs/bench_http_unseen.json
 	$(BIN)/python bench/http_bench.py --client httpx --out docs/bench_http_httpx.json
 	$(BIN)/python bench/plots.py
-	APPLYBOT_FULL_RELIABILITY=1 $(BIN)/python -m pytest tests/test_reliability.py
+	APPLYBOT_FULL_RELIABILITY=1 $(BIN)/python -m pytest tests/system/test_reliability.py
 
 clean:
 	rm -rf $(VENV) .applybot

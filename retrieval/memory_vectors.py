@@ -6,10 +6,10 @@ empty. KnowledgeIndex.sync skips documents its on-disk manifest says are indexed
 directory that starts empty with the process too (the embedding cache still saves re-embedding).
 
 It keeps the Chroma index's semantics as far as applybot relies on them, and
-tests/test_vector_store_contract.py runs the same tests on both: upsert merges metadata keys as Chroma
-does, deleting an unknown id is ignored, the first upsert fixes the dimension, and duplicate ids in one
-upsert, k < 1 and filters outside VectorStore's subset of Chroma's `where` syntax are refused (here
-with ValueError; the Chroma index reports a refused query as IndexUnavailableError).
+tests/retrieval/test_vector_store_contract.py runs the same tests on both: upsert merges metadata keys
+as Chroma does, deleting an unknown id is ignored, the first upsert fixes the dimension, and duplicate
+ids in one upsert, k < 1 and filters outside VectorStore's subset of Chroma's `where` syntax are
+refused (here with ValueError; the Chroma index reports a refused query as IndexUnavailableError).
 """
 
 from __future__ import annotations

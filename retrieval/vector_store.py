@@ -1,8 +1,8 @@
 """What the retrieval code needs from a dense vector index, whichever holds the vectors.
 
 Implementations: `retrieval.vectors.VectorIndex` (Chroma, embedded or a server) and
-`retrieval.memory_vectors.MemoryVectorIndex` (numpy, in memory). tests/test_vector_store_contract.py
-runs the same tests against each.
+`retrieval.memory_vectors.MemoryVectorIndex` (numpy, in memory).
+tests/retrieval/test_vector_store_contract.py runs the same tests against each.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Notices without tables: flattened web text, facts from prose, which notice, typed answers, silence.
 
 The notices here are written for the tests (unit tests only); real notices nobody here wrote are
-questioned in tests/test_real_notices.py and bench/real_eval.py.
+questioned in tests/system/test_real_notices.py and bench/real_eval.py.
 """
 
 from __future__ import annotations
