@@ -4,6 +4,7 @@ the graph the code has."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,18 @@ def test_no_module_is_over_about_400_lines() -> None:
 def test_the_readme_draws_the_graph_the_code_has() -> None:
     drawn = arch.readme_graph(arch.README.read_text(encoding="utf-8"))
     assert drawn == arch.mermaid(arch.unit_edges(arch.imports())), "run: python -m tests.support.architecture"
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared helpers live in tests/support; a test module is never a library for another."""
+    offenders = []
+    for path in sorted((arch.ROOT / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n.startswith("tests.") and n.rsplit(".", 1)[-1].startswith("test_") for n in names):
+                offenders.append(str(path.relative_to(arch.ROOT)))
+    assert offenders == []
