@@ -150,13 +150,7 @@ class HandoffRelay(BotBase):
         """The applicant wrote while a thread is live: into the thread, and to the staff chat."""
         sender = _Sender.of(update)
         try:
-            await asyncio.to_thread(
-                self.conversation.applicant_message,
-                thread["handoff_id"],
-                text,
-                author=sender.name,
-                delivered=True,
-            )
+            await self._into_thread(thread, text, sender)
         except HandoffClosedError:
             await self._send(context, sender.chat_id, esc(TEXT["handoff_closed"]))
             return
@@ -172,13 +166,8 @@ class HandoffRelay(BotBase):
         )
         await self._to_staff_chat(context, thread["handoff_id"], body)
 
-    async def _relay_media_to_staff(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, thread: dict[str, Any]
-    ) -> None:
-        message = update.effective_message
-        assert message is not None and self.staff_chat_id is not None
-        sender = _Sender.of(update)
-        text = message.caption or "（图片或文件，见工作人员群）"
+    async def _into_thread(self, thread: dict[str, Any], text: str, sender: _Sender) -> None:
+        """What the applicant wrote, into the thread (delivered: it came from their own chat)."""
         await asyncio.to_thread(
             self.conversation.applicant_message,
             thread["handoff_id"],
@@ -186,6 +175,15 @@ class HandoffRelay(BotBase):
             author=sender.name,
             delivered=True,
         )
+
+    async def _relay_media_to_staff(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, thread: dict[str, Any]
+    ) -> None:
+        message = update.effective_message
+        assert message is not None and self.staff_chat_id is not None
+        sender = _Sender.of(update)
+        text = message.caption or "（图片或文件，见工作人员群）"
+        await self._into_thread(thread, text, sender)
         forwarded = await context.bot.forward_message(
             self.staff_chat_id, from_chat_id=message.chat_id, message_id=message.message_id
         )
