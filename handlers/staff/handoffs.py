@@ -48,10 +48,7 @@ class HandoffPages(StaffBase):
 
     async def handoff_page(self, request: Request, handoff_id: str) -> Response:
         staff = await self.who(request)
-        try:
-            thread = await run_in_threadpool(self.conversation(request).thread, self._handoff_id(handoff_id))
-        except HandoffNotFoundError as exc:
-            raise Refused(404, "no such handoff") from exc
+        thread = await self._act(request, self.conversation(request).thread, self._handoff_id(handoff_id))
         questions = await run_in_threadpool(self._questions, request, thread["session_id"])
         return self.render(
             request,
@@ -121,10 +118,7 @@ class HandoffPages(StaffBase):
         """JSON for the thread page's live view (and API clients): status and messages after `after`."""
         await self.who(request, api=True)
         after = request.query_params.get("after", "0")
-        try:
-            thread = await run_in_threadpool(self.conversation(request).thread, self._handoff_id(handoff_id))
-        except HandoffNotFoundError as exc:
-            raise Refused(404, "no such handoff") from exc
+        thread = await self._act(request, self.conversation(request).thread, self._handoff_id(handoff_id))
         since = int(after) if after.isdigit() else 0
         return {
             "handoff_id": thread["handoff_id"],
