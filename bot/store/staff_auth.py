@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.store.core import StoreCore
 from bot.store.schema import ApiToken, StaffSession, StaffUser, _iso, utcnow
@@ -66,9 +67,7 @@ class StaffAuthMixin(StoreCore):
         token_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         with self.session() as session:
-            user = session.scalar(select(StaffUser).where(StaffUser.name == name))
-            if user is None:
-                raise KeyError(name)
+            user = _existing_user(session, name)
             session.add(
                 ApiToken(
                     token_id=token_id,
@@ -119,9 +118,7 @@ class StaffAuthMixin(StoreCore):
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = utcnow()
         with self.session() as session:
-            user = session.scalar(select(StaffUser).where(StaffUser.name == name))
-            if user is None:
-                raise KeyError(name)
+            user = _existing_user(session, name)
             session.add(
                 StaffSession(
                     session_hash=_sha256(token),
@@ -158,6 +155,14 @@ class StaffAuthMixin(StoreCore):
             # Forget expired sessions while here.
             for stale in session.scalars(select(StaffSession).where(StaffSession.expires_at <= utcnow())):
                 session.delete(stale)
+
+
+def _existing_user(session: Session, name: str) -> StaffUser:
+    """The user of that name (KeyError when there is none), to hang a token or a session on."""
+    user = session.scalar(select(StaffUser).where(StaffUser.name == name))
+    if user is None:
+        raise KeyError(name)
+    return user
 
 
 def _sha256(text: str) -> str:
