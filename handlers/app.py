@@ -46,13 +46,11 @@ async def _telegram(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         yield
 
 
-def create_app(
-    settings: Settings, *, assistant: Any = None, journal: Any = None, store: Any = None
-) -> FastAPI:
-    """Build the API app; the store, assistant and journal are built in the lifespan unless given.
+def create_app(settings: Settings, *, assistant: Any = None, store: Any = None) -> FastAPI:
+    """Build the app; the store and the assistant are built in the lifespan unless given (tests).
 
-    The store (SQLite under the data dir, or APPLYBOT_DATABASE_URL) is the journal by default and
-    holds sessions, so several workers share follow-ups; staff pages live under /staff.
+    The store (SQLite under the data dir, or APPLYBOT_DATABASE_URL) journals every answer and keeps
+    sessions, handoff threads and the staff's data, so several workers share all of it.
     """
 
     @asynccontextmanager
@@ -72,7 +70,6 @@ def create_app(
             )
         else:
             app.state.assistant = assistant
-        app.state.journal = journal or app.state.store
         index = getattr(app.state.assistant, "index", None)
         app.state.faq_refresher = None
         if index is not None:
@@ -82,8 +79,7 @@ def create_app(
             app.state.faq_refresher.mark_synced()
         app.state.conversation = ConversationService(
             app.state.assistant,
-            app.state.journal,
-            threads=app.state.store,
+            app.state.store,
             metrics=metrics.conversation,
             refresher=app.state.faq_refresher,
         )

@@ -37,11 +37,10 @@ class Asked:
 
 @dataclass(frozen=True)
 class HandoffStarted:
-    """A request for a person: the thread (None when no database holds threads), whether it is new,
-    the applicant's token for reading the thread (web only; shown once), and whom to contact."""
+    """A request for a person: the thread, whether it is new, the applicant's token for reading the
+    thread (web only; shown once), and whom to contact meanwhile."""
 
-    record: dict[str, Any]
-    thread: dict[str, Any] | None
+    thread: dict[str, Any]
     created: bool
     token: str | None
     contacts: list[dict[str, Any]] = field(default_factory=list)
@@ -54,24 +53,22 @@ def token_hash(token: str) -> str:
 class ConversationService:
     """Ask, rate, hand off to a person, and carry the messages of a handoff thread both ways.
 
-    `journal` records answers, ratings and handoff requests (the SQL store, or the JSON Lines journal
-    on a machine without one); `threads` is the SQL store that keeps live handoff threads (None: a
-    handoff is only recorded). `refresher` re-syncs the index when another worker published.
+    `store` is the SQL store: it journals answers and ratings and keeps handoff threads (SQLite
+    under the data dir on one machine, PostgreSQL when several share it). `refresher` re-syncs the
+    index when another worker published an FAQ entry or a notice.
     """
 
     def __init__(
         self,
         assistant: Any,
-        journal: Any,
+        store: Any,
         *,
-        threads: Any = None,
         metrics: ConversationMetrics | None = None,
         refresher: Any = None,
         locks: SessionLocks | None = None,
     ) -> None:
         self.assistant = assistant
-        self.journal = journal
-        self.threads = threads
+        self.store = store
         self.metrics = metrics or ConversationMetrics()
         self.refresher = refresher
         self.locks = locks or SessionLocks()
@@ -87,7 +84,7 @@ class ConversationService:
             answer = self.assistant.ask(question, session_id=session_id)
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
         data: dict[str, Any] = answer.to_dict()
-        self.journal.log_answer(channel=channel, question=question, answer=data, latency_ms=latency_ms)
+        self.store.log_answer(channel=channel, question=question, answer=data, latency_ms=latency_ms)
         self.metrics.answers.labels(channel, str(data.get("intent", "general"))).inc()
         if data.get("escalated"):
             self.metrics.escalations.labels(channel).inc()
@@ -97,7 +94,7 @@ class ConversationService:
         self, *, session_id: str, message_id: str, rating: str, comment: str | None = None
     ) -> dict[str, Any]:
         """Record a thumbs up or down on one answer."""
-        record: dict[str, Any] = self.journal.feedback(
+        record: dict[str, Any] = self.store.feedback(
             session_id=session_id, message_id=message_id, rating=rating, comment=comment
         )
         self.metrics.feedback.labels(rating).inc()
@@ -138,12 +135,8 @@ class ConversationService:
         from the same session issues a new one (the page that asked last holds it).
         """
         contacts = [c.to_dict() for c in self.contacts(session_id)]
-        if self.threads is None:
-            record = self.journal.handoff(session_id=session_id, channel=channel, note=note)
-            self.metrics.handoffs.labels(channel).inc()
-            return HandoffStarted(record, None, True, None, contacts)
         token = secrets.token_urlsafe(24) if channel == "web" else None
-        thread, created = self.threads.open_handoff(
+        thread, created = self.store.open_handoff(
             session_id=session_id,
             channel=channel,
             note=note,
@@ -152,13 +145,11 @@ class ConversationService:
         )
         if created:
             self.metrics.handoffs.labels(channel).inc()
-        return HandoffStarted(thread, thread, created, token, contacts)
+        return HandoffStarted(thread, created, token, contacts)
 
     def live_thread(self, session_id: str) -> dict[str, Any] | None:
         """The session's open or claimed thread, if any (Telegram routes the next messages there)."""
-        if self.threads is None:
-            return None
-        thread: dict[str, Any] | None = self.threads.live_handoff(session_id)
+        thread: dict[str, Any] | None = self.store.live_handoff(session_id)
         return thread
 
     def applicant_thread(self, handoff_id: str, token: str) -> dict[str, Any]:
@@ -173,21 +164,15 @@ class ConversationService:
         return self._thread(handoff_id)
 
     def _thread(self, handoff_id: str) -> dict[str, Any]:
-        if self.threads is None:
-            raise HandoffNotFoundError("handoff threads need the database")
-        thread: dict[str, Any] = self.threads.get_handoff(handoff_id)
+        thread: dict[str, Any] = self.store.get_handoff(handoff_id)
         return thread
-
-    def messages_after(self, handoff_id: str, after: int) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = self.threads.handoff_messages(handoff_id, after=after)
-        return messages
 
     def applicant_message(
         self, handoff_id: str, text: str, *, author: str, delivered: bool = False
     ) -> dict[str, Any]:
         """An applicant writes in a live thread (HandoffClosedError once it is closed)."""
         text = _message_text(text)
-        message: dict[str, Any] = self.threads.add_handoff_message(
+        message: dict[str, Any] = self.store.add_handoff_message(
             handoff_id, role="applicant", author=author, text=text, delivered=delivered
         )
         return message
@@ -197,7 +182,7 @@ class ConversationService:
     ) -> dict[str, Any]:
         """A staff member answers in a thread (claiming it if nobody has); audited."""
         text = _message_text(text)
-        message: dict[str, Any] = self.threads.add_handoff_message(
+        message: dict[str, Any] = self.store.add_handoff_message(
             handoff_id, role="staff", author=staff, text=text, delivered=delivered
         )
         self.metrics.staff_replies.labels(via).inc()
@@ -205,7 +190,7 @@ class ConversationService:
         return message
 
     def claim(self, handoff_id: str, *, staff: str, via: str) -> dict[str, Any]:
-        thread: dict[str, Any] = self.threads.claim_handoff(handoff_id, staff=staff)
+        thread: dict[str, Any] = self.store.claim_handoff(handoff_id, staff=staff)
         self._audit(staff, "handoff_claim", handoff_id, via=via)
         return thread
 
@@ -213,15 +198,13 @@ class ConversationService:
         self, handoff_id: str, *, by: str, role: str, via: str, delivered: bool = False
     ) -> tuple[dict[str, Any], bool]:
         """Either side ends the thread; False when it had ended already."""
-        thread, closed = self.threads.close_handoff(handoff_id, by=by, text=CLOSED_TEXT, delivered=delivered)
+        thread, closed = self.store.close_handoff(handoff_id, by=by, text=CLOSED_TEXT, delivered=delivered)
         if closed and role == "staff":
             self._audit(by, "handoff_close", handoff_id, via=via)
         return thread, closed
 
     def _audit(self, actor: str, action: str, target: str, **detail: Any) -> None:
-        audit = getattr(self.threads, "audit", None)
-        if audit is not None:
-            audit(actor, action, target, **detail)
+        self.store.audit(actor, action, target, **detail)
 
 
 def _message_text(text: str) -> str:

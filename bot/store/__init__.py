@@ -4,9 +4,9 @@ SQLite under the data directory by default (WAL mode), PostgreSQL when a databas
 schema is owned by the Alembic migrations in `migrations/`, run with `upgrade head` when the store opens.
 A write the database cannot take is spooled to disk and replayed later (see `core`).
 
-`Store` is assembled from one mixin per job (each a module of this package) over `StoreCore`. It offers
-the journal's methods, so it can stand in for `bot.journal.Journal`; `DbSessionStore` and
-`DbUnansweredLog` implement the assistant's `SessionStore` and `UnansweredLog` protocols over it.
+`Store` is assembled from one mixin per job (each a module of this package) over `StoreCore`;
+`DbSessionStore` and `DbUnansweredLog` implement the assistant's `SessionStore` and `UnansweredLog`
+protocols over it.
 """
 
 from __future__ import annotations

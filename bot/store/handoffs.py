@@ -134,16 +134,6 @@ class HandoffsMixin(StoreCore):
             session.flush()
             return _thread_dict(session, handoff), True
 
-    def handoff_messages(self, handoff_id: str, *, after: int = 0) -> list[dict[str, Any]]:
-        """A thread's messages with an id above `after`, oldest first (what a client has not seen)."""
-        with self.session() as session:
-            rows = session.scalars(
-                select(HandoffMessage)
-                .where(HandoffMessage.handoff_id == handoff_id, HandoffMessage.id > after)
-                .order_by(HandoffMessage.id)
-            )
-            return [_message_dict(r) for r in rows]
-
     # -- crossing to Telegram: each pending message or announcement is claimed by exactly one sender --
 
     def pending_deliveries(

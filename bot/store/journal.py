@@ -1,7 +1,5 @@
-"""The journal's methods: recording answers, unanswered questions, feedback and handoffs, and reading them back.
-
-With these `Store` can stand in for `bot.journal.Journal`.
-"""
+"""The journal: recording answers, unanswered questions, feedback and handoff requests, and reading
+them back."""
 
 from __future__ import annotations
 

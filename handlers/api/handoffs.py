@@ -61,7 +61,7 @@ async def request_handoff(body: HandoffRequest, request: Request) -> dict[str, A
     started = await run_in_threadpool(
         _service(request).handoff, session_id=body.session_id, channel=body.channel, note=body.note
     )
-    record = started.record
+    record = started.thread
     out: dict[str, Any] = {
         "at": record.get("at"),
         "handoff_id": record["handoff_id"],
@@ -69,7 +69,7 @@ async def request_handoff(body: HandoffRequest, request: Request) -> dict[str, A
         "status": record.get("status", "open"),
         "contacts": started.contacts,
         "thread_token": started.token,
-        "messages": [public_message(m) for m in (started.thread or {}).get("replies", [])],
+        "messages": [public_message(m) for m in started.thread.get("replies", [])],
     }
     return out
 

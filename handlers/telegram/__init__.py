@@ -1,21 +1,22 @@
-"""The Telegram channel: a python-telegram-bot `Application` over the one Assistant and the Journal.
+"""The Telegram channel: a python-telegram-bot `Application` over the conversation service.
 
-`build_application(config, assistant, journal)` builds the bot once; its handlers are thin (parse,
-call `assistant.ask`, format). Two ways to run it:
+`build_application(config, conversation)` builds the bot once; its handlers are thin (parse, call
+the conversation service, format). Two ways to run it:
 
-- long polling: `run_polling(config, assistant, journal)` (blocking; `applybot telegram`);
+- long polling: `run_polling(config, conversation)` (blocking; `applybot telegram`);
 - webhook, inside the API process: `webhook_application(...)` starts the bot in the API's lifespan
   and calls `setWebhook`; the route `POST /telegram/webhook` hands each body to
   `handle_webhook_update(...)`, which checks Telegram's secret header and queues the update.
 
 Every text the bot sends is HTML with every piece of text escaped; long messages are split on line
-breaks, never inside a tag or an entity. A handoff forwards the question and the last turns to the
-staff chat; a staff member's reply to that message goes back to the applicant, and the applicant's
-messages go to staff until someone presses 「结束人工」.
+breaks, never inside a tag or an entity. A handoff opens a thread in the database and posts it to
+the staff chat; a listed staff member's reply there goes to the applicant (or to the web widget, for a
+thread opened there), replies typed on /staff reach the applicant, and the applicant's messages go
+to the thread until either side presses 「结束人工」.
 
 The modules: `config` (settings, limits), `formatting` (HTML, splitting, keyboards, the bot's words),
-`handoffs` (the handoff store), `ratelimit`, `base` ← `handoff_relay` ← `commands` ← `bot` (the
-`TelegramBot` handlers, in layers), `reminders` (deadline reminders) and `runner` (build and run).
+`ratelimit`, `base` ← `handoff_relay` ← `commands` ← `bot` (the `TelegramBot` handlers, in layers),
+`reminders` (deadline reminders), `runner` (build and run) and `webhook` (the route).
 """
 
 from handlers.telegram.bot import TelegramBot

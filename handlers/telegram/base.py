@@ -36,7 +36,7 @@ class BotBase:
         self.config = config
         self.conversation = conversation
         self.assistant = conversation.assistant
-        self.threads = conversation.threads  # the SQL store holding handoff threads, if any
+        self.store = conversation.store  # the SQL store: handoff threads, staff-chat links, reminders
         self.staff_chat_id = config.staff_chat_id
         self.limiter = UserRateLimiter(config.rate_limit_per_minute)
         self.answers: OrderedDict[str, dict[str, Any]] = OrderedDict()

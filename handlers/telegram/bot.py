@@ -72,7 +72,7 @@ class TelegramBot(BotCommands):
         application.add_handler(CallbackQueryHandler(self.on_callback))
         application.add_error_handler(self.on_error)
         self.reminders.install(application)
-        if application.job_queue is not None and self.threads is not None:
+        if application.job_queue is not None and self.store is not None:
             application.job_queue.run_repeating(
                 self.relay_pending, interval=self.config.handoff_poll_s, first=1.0, name="handoff-relay"
             )

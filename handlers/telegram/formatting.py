@@ -122,7 +122,6 @@ TEXT = {
         "在此期间您发来的消息都会转给工作人员；点「结束人工」可回到机器人问答。"
     ),
     "handoff_already": "您已在人工对话中，请直接发送消息，工作人员会在这里回复。",
-    "handoff_unavailable": "目前无法在这里转人工，已记录您的请求。",
     "handoff_recorded": "已记录您的请求，工作人员会在这里回复您；在此期间您发来的消息都会转给工作人员。",
     "staff_reply": "工作人员回复：",
     "staff_only": "只有工作人员名单中的成员可以答复或结束人工对话（APPLYBOT_TELEGRAM_STAFF_USER_IDS）。",

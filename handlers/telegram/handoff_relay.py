@@ -69,9 +69,6 @@ class HandoffRelay(BotBase):
             note=question,
             applicant=sender.name,
         )
-        if started.thread is None:  # no database for threads: recorded only, give the contacts
-            await self._send(context, chat_id, self._unavailable_html(chat_id))
-            return
         handoff_id = started.thread["handoff_id"]
         if not started.created:
             await self._send(
@@ -84,7 +81,9 @@ class HandoffRelay(BotBase):
             except TelegramError:
                 log.exception("could not tell the staff chat %s about a handoff", self.staff_chat_id)
         text = TEXT["handoff_open"] if self.staff_chat_id is not None else TEXT["handoff_recorded"]
-        await self._send(context, chat_id, esc(text), markup=close_keyboard(handoff_id))
+        await self._send(
+            context, chat_id, esc(text + self._contacts_line(chat_id)), markup=close_keyboard(handoff_id)
+        )
 
     async def _announce(
         self,
@@ -97,7 +96,7 @@ class HandoffRelay(BotBase):
         """Post a new thread to the staff chat once (whichever process gets there first)."""
         assert self.staff_chat_id is not None
         handoff_id = thread["handoff_id"]
-        if not await asyncio.to_thread(self.threads.claim_announcement, handoff_id):
+        if not await asyncio.to_thread(self.store.claim_announcement, handoff_id):
             return
         if chat_id is not None:
             who = f"申请人：{esc(thread.get('applicant') or '?')}（Telegram，chat id <code>{chat_id}</code>）"
@@ -117,25 +116,26 @@ class HandoffRelay(BotBase):
                 context, self.staff_chat_id, "\n".join(lines), markup=close_keyboard(handoff_id)
             )
         except TelegramError:
-            await asyncio.to_thread(self.threads.release_announcement, handoff_id)
+            await asyncio.to_thread(self.store.release_announcement, handoff_id)
             raise
         for message in sent:
             await asyncio.to_thread(
-                self.threads.link_staff_message, self.staff_chat_id, message.message_id, handoff_id
+                self.store.link_staff_message, self.staff_chat_id, message.message_id, handoff_id
             )
 
-    def _unavailable_html(self, chat_id: int) -> str:
+    def _contacts_line(self, chat_id: int) -> str:
+        """Whom the applicant may also call meanwhile (the notices' contacts), or nothing."""
         line = contact_line(self.conversation.contacts(self.session_of(chat_id)), "zh")
-        return esc(TEXT["handoff_unavailable"] + (f"请直接联系：{line}。" if line else ""))
+        return f"您也可以直接联系：{line}。" if line else ""
 
     async def _to_staff_chat(self, context: ContextTypes.DEFAULT_TYPE, handoff_id: str, body: str) -> None:
         """Post into the thread's place in the staff chat (replying to its announcement)."""
         assert self.staff_chat_id is not None
-        head = await asyncio.to_thread(self.threads.first_staff_message, handoff_id, self.staff_chat_id)
+        head = await asyncio.to_thread(self.store.first_staff_message, handoff_id, self.staff_chat_id)
         sent = await self._send(context, self.staff_chat_id, body, reply_to=head)
         for message in sent:
             await asyncio.to_thread(
-                self.threads.link_staff_message, self.staff_chat_id, message.message_id, handoff_id
+                self.store.link_staff_message, self.staff_chat_id, message.message_id, handoff_id
             )
 
     async def _relay_to_staff(
@@ -188,7 +188,7 @@ class HandoffRelay(BotBase):
             self.staff_chat_id, from_chat_id=message.chat_id, message_id=message.message_id
         )
         await asyncio.to_thread(
-            self.threads.link_staff_message, self.staff_chat_id, forwarded.message_id, thread["handoff_id"]
+            self.store.link_staff_message, self.staff_chat_id, forwarded.message_id, thread["handoff_id"]
         )
 
     async def on_staff_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -196,7 +196,7 @@ class HandoffRelay(BotBase):
         message = update.effective_message
         assert message is not None and message.reply_to_message is not None
         handoff_id = await asyncio.to_thread(
-            self.threads.handoff_for_staff_message, message.chat_id, message.reply_to_message.message_id
+            self.store.handoff_for_staff_message, message.chat_id, message.reply_to_message.message_id
         )
         if handoff_id is None:
             return
@@ -217,12 +217,12 @@ class HandoffRelay(BotBase):
             )
             return
         await asyncio.to_thread(
-            self.threads.link_staff_message, message.chat_id, message.message_id, handoff_id
+            self.store.link_staff_message, message.chat_id, message.message_id, handoff_id
         )
         chat_id = self.chat_of(thread["session_id"])
         if chat_id is None:
             return  # a web applicant: the widget picks the reply up from the thread
-        if not await asyncio.to_thread(self.threads.claim_delivery, reply["id"]):
+        if not await asyncio.to_thread(self.store.claim_delivery, reply["id"]):
             return
         try:
             if message.text:
@@ -234,7 +234,7 @@ class HandoffRelay(BotBase):
         except TelegramError as exc:
             log.warning("a staff reply to chat %s was not delivered: %s", chat_id, exc)
             if isinstance(exc, _TRANSIENT):
-                await asyncio.to_thread(self.threads.release_delivery, reply["id"])
+                await asyncio.to_thread(self.store.release_delivery, reply["id"])
             await self._send(
                 context, message.chat_id, esc(f"未能送达申请人：{exc}"), reply_to=message.message_id
             )
@@ -289,8 +289,6 @@ class HandoffRelay(BotBase):
     async def relay_pending(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Announce new threads, deliver staff-page replies and closings to Telegram applicants,
         and pass web applicants' messages to the staff chat. Never raises (it runs every few seconds)."""
-        if self.threads is None:
-            return
         try:
             await self._relay_pending(context)
         except Exception:
@@ -298,16 +296,16 @@ class HandoffRelay(BotBase):
 
     async def _relay_pending(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         if self.staff_chat_id is not None:
-            for thread in await asyncio.to_thread(self.threads.unannounced_handoffs):
+            for thread in await asyncio.to_thread(self.store.unannounced_handoffs):
                 await self._announce(
                     context, thread, reason="申请人要求人工", chat_id=self.chat_of(thread["session_id"])
                 )
         to_applicants = await asyncio.to_thread(
-            self.threads.pending_deliveries, roles=("staff", "system"), channels=(CHANNEL,)
+            self.store.pending_deliveries, roles=("staff", "system"), channels=(CHANNEL,)
         )
         for item in to_applicants:
             chat_id = self.chat_of(item["thread"]["session_id"])
-            if chat_id is None or not await asyncio.to_thread(self.threads.claim_delivery, item["id"]):
+            if chat_id is None or not await asyncio.to_thread(self.store.claim_delivery, item["id"]):
                 continue
             if item["role"] == "staff":
                 body = f"<b>{esc(TEXT['staff_reply'])}</b>\n{esc(item['text'])}"
@@ -318,10 +316,10 @@ class HandoffRelay(BotBase):
         if self.staff_chat_id is None:
             return
         from_web = await asyncio.to_thread(
-            self.threads.pending_deliveries, roles=("applicant", "system"), channels=("web",)
+            self.store.pending_deliveries, roles=("applicant", "system"), channels=("web",)
         )
         for item in from_web:
-            if not await asyncio.to_thread(self.threads.claim_delivery, item["id"]):
+            if not await asyncio.to_thread(self.store.claim_delivery, item["id"]):
                 continue
             if item["role"] == "applicant":
                 body = f"💬 <b>网页用户</b>：\n{esc(item['text'])}"
@@ -330,7 +328,7 @@ class HandoffRelay(BotBase):
             try:
                 await self._to_staff_chat(context, item["handoff_id"], body)
             except _TRANSIENT:
-                await asyncio.to_thread(self.threads.release_delivery, item["id"])
+                await asyncio.to_thread(self.store.release_delivery, item["id"])
                 return
 
     async def _deliver(
@@ -341,7 +339,7 @@ class HandoffRelay(BotBase):
             await self._send(context, chat_id, body)
         except _TRANSIENT as exc:
             log.warning("Telegram is unreachable (%s); the message waits for the next round", exc)
-            await asyncio.to_thread(self.threads.release_delivery, item_id)
+            await asyncio.to_thread(self.store.release_delivery, item_id)
             return False
         except TelegramError as exc:  # blocked by the user, chat gone: no retry can fix it
             log.warning("a handoff message to chat %s was not delivered: %s", chat_id, exc)

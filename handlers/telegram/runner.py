@@ -33,7 +33,7 @@ def build_application(
     if not config.token:
         raise ConfigurationError("APPLYBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
     # the SQL store keeps reminders beside everything else
-    sessions = getattr(conversation.threads, "sessions", None)
+    sessions = getattr(conversation.store, "sessions", None)
     if reminders is None and sessions is not None:
         reminders = ReminderBook(sessions, timezone=config.timezone, hour=config.reminder_hour)
     bot = TelegramBot(config, conversation, reminders=reminders)
@@ -139,6 +139,6 @@ def run_polling_from_settings(settings: Any) -> None:
     store = open_store(settings)
     try:
         assistant = build_assistant(settings, store=store)
-        run_polling(config, ConversationService(assistant, store, threads=store))
+        run_polling(config, ConversationService(assistant, store))
     finally:
         store.close()

@@ -10,6 +10,7 @@ from bot.clock import FixedClock
 from bot.escalation import MemoryUnansweredLog
 from bot.services import Retrieval
 from bot.sessions import MemorySessionStore
+from bot.store import Store
 from common.settings import Settings
 
 TODAY = date(2026, 11, 28)
@@ -26,3 +27,10 @@ def make_assistant(retrieval: Retrieval) -> Assistant:
         sessions=MemorySessionStore(),
         unanswered=MemoryUnansweredLog(),
     )
+
+
+def sqlite_store(directory: Path) -> Store:
+    """A migrated store on SQLite in `directory` (what `applybot serve` opens by default)."""
+    store = Store(f"sqlite:///{directory / 'db' / 'applybot.sqlite3'}", data_dir=directory / "data")
+    store.migrate()
+    return store

@@ -688,9 +688,8 @@ def make_config(tg: FakeTelegram, tmp_path: Path, **overrides: Any) -> TelegramC
 
 
 def conversation_over(assistant: Any, store: Any) -> ConversationService:
-    """The conversation service a channel gets: `store` journals and (a SQL store) keeps threads."""
-    threads = store if hasattr(store, "open_handoff") else None
-    return ConversationService(assistant, store, threads=threads)
+    """The conversation service a channel gets, over `store` (it journals and keeps the threads)."""
+    return ConversationService(assistant, store)
 
 
 @asynccontextmanager

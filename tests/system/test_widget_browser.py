@@ -15,11 +15,12 @@ from fastapi.responses import HTMLResponse
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.contract import Answer, Citation, NoticeOption
-from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
+from bot.store import Store
 from common.settings import Settings
 from common.types import Contact
 from handlers.app import create_app
+from tests.support.factories import sqlite_store
 from tests.support.paths import KNOWLEDGE, ROOT
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, Server
 
@@ -71,13 +72,16 @@ def assistant(settings: Settings) -> Any:
 
 
 @pytest.fixture(scope="module")
-def journal(tmp_path_factory: pytest.TempPathFactory) -> Journal:
-    return Journal(tmp_path_factory.mktemp("widget-journal"))
+def journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The store the app journals to (answers, feedback, handoff threads)."""
+    store = sqlite_store(tmp_path_factory.mktemp("widget-store"))
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="module")
-def server(settings: Settings, assistant: Any, journal: Journal) -> Iterator[Server]:
-    app = create_app(settings, assistant=assistant, journal=journal)
+def server(settings: Settings, assistant: Any, journal: Store) -> Iterator[Server]:
+    app = create_app(settings, assistant=assistant, store=journal)
     hostile = _page("<h1>Host page</h1><p id='host-text'>申报通知</p>", css=HOSTILE_CSS)
     plain = _page("<h1>Host page</h1><p id='host-text'>申报通知</p>")
     english = _page("<h1>Notice</h1>", lang="en")
@@ -140,7 +144,7 @@ def stored(page: Page, server: Server) -> Any:
 # -- the conversation, end to end ------------------------------------------------------------------------
 
 
-def test_ask_cite_hand_off_rate_and_reload(page: Page, server: Server, journal: Journal) -> None:
+def test_ask_cite_hand_off_rate_and_reload(page: Page, server: Server, journal: Store) -> None:
     page.goto(server.url + "/")
     launcher = page.locator(".ab-launcher")
     panel = page.locator(".ab-panel")
@@ -201,7 +205,7 @@ def test_ask_cite_hand_off_rate_and_reload(page: Page, server: Server, journal: 
     assert logged and logged[0]["channel"] == "web" and logged[0]["session_id"] == session_id
 
     # The contact button opens a thread with staff and shows the people to call meanwhile.
-    store = server.app.state.store
+    store = journal
     handoffs_before = len(store.handoffs())
     page.locator(".ab-handoff").click()
     contacts = page.locator(".ab-info .ab-contacts")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,11 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.journal import Journal
 from bot.services import build_assistant, ingest_and_index
+from bot.store import Store
 from common.settings import Settings
 from handlers.api import RateLimiter
 from handlers.app import create_app
+from tests.support.factories import sqlite_store
 from tests.support.paths import KNOWLEDGE
 
 pytestmark = pytest.mark.integration
@@ -54,13 +56,28 @@ def assistant(settings: Settings) -> Any:
 
 
 @pytest.fixture()
-def journal(tmp_path: Path) -> Journal:
-    return Journal(tmp_path / "journal")
+def stores(tmp_path: Path) -> Iterator[Callable[[], Store]]:
+    """Open fresh SQLite stores (one per app under test); all closed at the end."""
+    opened: list[Store] = []
+
+    def open_one() -> Store:
+        opened.append(sqlite_store(tmp_path / f"store-{len(opened)}"))
+        return opened[-1]
+
+    yield open_one
+    for store in opened:
+        store.close()
 
 
 @pytest.fixture()
-def client(settings: Settings, assistant: Any, journal: Journal) -> Any:
-    with TestClient(create_app(settings, assistant=assistant, journal=journal)) as client:
+def journal(stores: Callable[[], Store]) -> Store:
+    """The store the app journals to: answers, feedback and handoff threads land here."""
+    return stores()
+
+
+@pytest.fixture()
+def client(settings: Settings, assistant: Any, journal: Store) -> Any:
+    with TestClient(create_app(settings, assistant=assistant, store=journal)) as client:
         yield client
 
 
@@ -98,7 +115,7 @@ def sse_events(text: str) -> list[tuple[str, Any]]:
 
 
 def test_ask_answers_the_deadline_with_a_verbatim_record_citation(
-    client: TestClient, assistant: Any, journal: Journal
+    client: TestClient, assistant: Any, journal: Store
 ) -> None:
     response = ask(client, DEADLINE_Q)
     assert response.status_code == 200
@@ -125,7 +142,7 @@ def test_ask_answers_the_deadline_with_a_verbatim_record_citation(
     assert logged[0]["message_id"] == data["message_id"]
 
 
-def test_a_follow_up_in_the_same_session_uses_its_context(client: TestClient, journal: Journal) -> None:
+def test_a_follow_up_in_the_same_session_uses_its_context(client: TestClient, journal: Store) -> None:
     first = ask(client, DEADLINE_Q, channel="web").json()
     second = ask(client, "那联系人呢？", session_id=first["session_id"], channel="web")
     assert second.status_code == 200
@@ -144,7 +161,7 @@ def test_a_new_session_is_issued_per_conversation(client: TestClient) -> None:
     assert "万婷" not in alone["answer"]
 
 
-def test_stream_sends_deltas_then_the_whole_contract(client: TestClient, journal: Journal) -> None:
+def test_stream_sends_deltas_then_the_whole_contract(client: TestClient, journal: Store) -> None:
     with client.stream(
         "POST", "/api/ask/stream", json={"question": DEADLINE_Q, "channel": "web"}
     ) as response:
@@ -173,7 +190,7 @@ def test_stream_refuses_bad_input_with_json_before_streaming(client: TestClient)
 # -- feedback and handoff ---------------------------------------------------------------------------
 
 
-def test_feedback_is_recorded(client: TestClient, journal: Journal) -> None:
+def test_feedback_is_recorded(client: TestClient, journal: Store) -> None:
     answer = ask(client, DEADLINE_Q).json()
     body = {
         "session_id": answer["session_id"],
@@ -192,7 +209,7 @@ def test_feedback_is_recorded(client: TestClient, journal: Journal) -> None:
     assert len(journal.feedbacks()) == 1
 
 
-def test_handoff_is_recorded_and_answers_with_the_contacts(client: TestClient, journal: Journal) -> None:
+def test_handoff_is_recorded_and_answers_with_the_contacts(client: TestClient, journal: Store) -> None:
     session = ask(client, DEADLINE_Q).json()["session_id"]
     response = client.post(
         "/api/handoff", json={"session_id": session, "note": "想咨询材料", "channel": "web"}
@@ -203,7 +220,7 @@ def test_handoff_is_recorded_and_answers_with_the_contacts(client: TestClient, j
     assert "李娟" in names  # the notice's general contact
     assert "万婷" in names  # the contact of the task this session asked about
     assert data["status"] == "open" and data["session_id"] == session
-    [record] = client.app.state.store.handoffs()  # type: ignore[attr-defined]
+    [record] = journal.handoffs()
     assert record["handoff_id"] == data["handoff_id"]
     assert record["note"] == "想咨询材料" and record["channel"] == "web"
     assert data["thread_token"] and data["messages"] == []
@@ -279,12 +296,12 @@ def test_readiness_fails_on_an_empty_index(tmp_path: Path) -> None:
     assert "not ready" in response.json()["error"]
 
 
-def test_readiness_fails_when_the_search_fails(settings: Settings, tmp_path: Path) -> None:
+def test_readiness_fails_when_the_search_fails(settings: Settings, stores: Callable[[], Store]) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("vector store down")
 
     stub = SimpleNamespace(index=SimpleNamespace(searcher=SimpleNamespace(search=broken)))
-    with TestClient(create_app(settings, assistant=stub, journal=Journal(tmp_path))) as client:
+    with TestClient(create_app(settings, assistant=stub, store=stores())) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
     assert "ConnectionError" in response.json()["error"]
@@ -321,8 +338,10 @@ def test_metrics_count_requests_answers_escalations_feedback_and_errors(client: 
     assert metric(client, "applybot_http_requests_total", route="/api/ask", status="422") >= 1
 
 
-def test_each_app_has_its_own_metrics(settings: Settings, assistant: Any, tmp_path: Path) -> None:
-    with TestClient(create_app(settings, assistant=assistant, journal=Journal(tmp_path))) as other:
+def test_each_app_has_its_own_metrics(
+    settings: Settings, assistant: Any, stores: Callable[[], Store]
+) -> None:
+    with TestClient(create_app(settings, assistant=assistant, store=stores())) as other:
         assert metric(other, "applybot_answers_total", channel="api") == 0
 
 
@@ -434,7 +453,7 @@ def test_odd_questions_never_cause_a_5xx(client: TestClient, question: str) -> N
     assert response.headers["content-type"].startswith("application/json")
 
 
-def test_markup_in_a_question_is_answered_as_json_text(client: TestClient, journal: Journal) -> None:
+def test_markup_in_a_question_is_answered_as_json_text(client: TestClient, journal: Store) -> None:
     question = "<script>alert(1)</script><img src=x onerror=alert(1)> 社区学习中心啥时候截止"
     response = ask(client, question)
     assert response.status_code == 200
@@ -444,12 +463,12 @@ def test_markup_in_a_question_is_answered_as_json_text(client: TestClient, journ
     assert journal.messages()[-1]["question"] == question
 
 
-def test_unexpected_failures_are_a_json_500(settings: Settings, tmp_path: Path) -> None:
+def test_unexpected_failures_are_a_json_500(settings: Settings, stores: Callable[[], Store]) -> None:
     def explode(question: str, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
     stub = SimpleNamespace(ask=explode)
-    app = create_app(settings, assistant=stub, journal=Journal(tmp_path))
+    app = create_app(settings, assistant=stub, store=stores())
     with TestClient(app, raise_server_exceptions=False) as client:
         response = ask(client, "x")
     assert response.status_code == 500
@@ -457,10 +476,10 @@ def test_unexpected_failures_are_a_json_500(settings: Settings, tmp_path: Path) 
 
 
 def test_the_rate_limit_answers_429_with_retry_after(
-    settings: Settings, assistant: Any, tmp_path: Path
+    settings: Settings, assistant: Any, stores: Callable[[], Store]
 ) -> None:
     limited = settings.model_copy(update={"rate_limit_per_minute": 3})
-    app = create_app(limited, assistant=assistant, journal=Journal(tmp_path))
+    app = create_app(limited, assistant=assistant, store=stores())
     with TestClient(app) as client, TestClient(app, client=("10.9.8.7", 4000)) as other:
         assert ask(client, DEADLINE_Q).status_code == 200
         assert client.post("/api/ask/stream", json={"question": DEADLINE_Q}).status_code == 200
@@ -484,11 +503,13 @@ def test_the_rate_limit_window_slides() -> None:
     assert limiter.check("b", now=61) == 0
 
 
-def test_cors_allows_only_the_configured_origins(settings: Settings, assistant: Any, tmp_path: Path) -> None:
+def test_cors_allows_only_the_configured_origins(
+    settings: Settings, assistant: Any, stores: Callable[[], Store]
+) -> None:
     configured = settings.model_copy(
         update={"allowed_origins": "https://apply.example.cn, https://www.example.org"}
     )
-    with TestClient(create_app(configured, assistant=assistant, journal=Journal(tmp_path))) as client:
+    with TestClient(create_app(configured, assistant=assistant, store=stores())) as client:
         preflight = {
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "content-type",
@@ -532,7 +553,7 @@ def test_concurrent_questions_are_all_answered(client: TestClient) -> None:
 
 
 def test_a_worker_answers_at_most_answer_threads_questions_at_once(
-    settings: Settings, assistant: Any, tmp_path: Path
+    settings: Settings, assistant: Any, stores: Callable[[], Store]
 ) -> None:
     running, most = 0, 0
     lock = threading.Lock()
@@ -550,9 +571,7 @@ def test_a_worker_answers_at_most_answer_threads_questions_at_once(
                 running -= 1
 
     two = settings.model_copy(update={"answer_threads": 2, "rate_limit_per_minute": 1000})
-    app = create_app(
-        two, assistant=SimpleNamespace(ask=slow_ask, index=assistant.index), journal=Journal(tmp_path)
-    )
+    app = create_app(two, assistant=SimpleNamespace(ask=slow_ask, index=assistant.index), store=stores())
     with TestClient(app) as client, ThreadPoolExecutor(max_workers=6) as pool:
         statuses = list(pool.map(lambda _: ask(client, DEADLINE_Q).status_code, range(6)))
     assert statuses == [200] * 6  # the others waited their turn, none was refused

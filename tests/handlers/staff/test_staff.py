@@ -60,7 +60,7 @@ def assistant(kb: tuple[Settings, Retrieval], store: Store) -> Assistant:
 
 def make_app(settings: Settings, store: Store, assistant: Assistant) -> FastAPI:
     app = FastAPI()
-    conversation = ConversationService(assistant, store, threads=store)
+    conversation = ConversationService(assistant, store)
     app.include_router(staff_router(settings, store=store, assistant=assistant, conversation=conversation))
     return app
 
@@ -259,7 +259,9 @@ def test_markup_in_questions_and_answers_is_shown_escaped(
     response = staff.get("/staff/queue")
     policy = response.headers["content-security-policy"]
     # Only the staff pages' own script files may run: nothing inline, nothing from elsewhere.
-    assert "script-src 'self';" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert (
+        "script-src 'self';" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    )
     assert response.headers["x-frame-options"] == "DENY"
     # Take the markup FAQ out again, so it answers nothing in the tests that follow.
     markup = next(e for e in store.faq_entries() if e["answer"].startswith("<script>"))
@@ -372,9 +374,9 @@ def test_staff_claim_reply_and_close_a_handoff_thread(
     staff: TestClient, store: Store, assistant: Assistant
 ) -> None:
     answer = log_question(store, assistant, "能不能直接打电话问问？")
-    conversation = ConversationService(assistant, store, threads=store)
+    conversation = ConversationService(assistant, store)
     started = conversation.handoff(session_id=answer["session_id"], channel="web", note="请回电")
-    handoff_id = started.record["handoff_id"]
+    handoff_id = started.thread["handoff_id"]
     conversation.applicant_message(handoff_id, "<script>alert(1)</script>我在线等", author="申请人")
 
     listing = staff.get("/staff/handoffs").text
