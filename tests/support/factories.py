@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bot.assistant import Assistant
 from bot.clock import FixedClock
 from bot.escalation import MemoryUnansweredLog
 from bot.services import Retrieval
 from bot.sessions import MemorySessionStore
-from bot.store import Store
+from bot.store import DbSessionStore, DbUnansweredLog, Store
 from common.settings import Settings
+from retrieval.index import KnowledgeIndex
 
 TODAY = date(2026, 11, 28)
 
@@ -34,3 +36,15 @@ def sqlite_store(directory: Path) -> Store:
     store = Store(f"sqlite:///{directory / 'db' / 'applybot.sqlite3'}", data_dir=directory / "data")
     store.migrate()
     return store
+
+
+def assistant_over_store(index: KnowledgeIndex, store: Store, *, decisions: Any = None) -> Assistant:
+    """An assistant as the app builds it over a store: sessions and unanswered questions in the
+    database, today fixed at TODAY, staff decisions about notices if given."""
+    return Assistant(
+        index=index,
+        clock=FixedClock(TODAY),
+        sessions=DbSessionStore(store),
+        unanswered=DbUnansweredLog(store),
+        decisions=decisions,
+    )

@@ -15,17 +15,18 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.services import ingest_and_index
 from common.settings import Settings
 from handlers.app import create_app
 from handlers.staff import add_user
 from retrieval.model import Block, stable_id
+from tests.support.browser import checked_page, chromium
 from tests.support.builders import write_docx
 from tests.support.factories import make_settings
 from tests.support.paths import SEED
-from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, Server
+from tests.support.servers import Server
 
 pytestmark = pytest.mark.browser
 
@@ -103,23 +104,14 @@ def http(server: Server) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=WAIT_MS)
+    with chromium(WAIT_MS) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture()
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(WAIT_MS)
-    context.set_default_navigation_timeout(WAIT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == [], errors
+    with checked_page(browser, height=900, timeout_ms=WAIT_MS) as page:
+        yield page
 
 
 def ask(http: httpx.Client, question: str) -> dict[str, Any]:
@@ -291,15 +283,10 @@ def test_markup_in_a_question_is_text_in_the_review_queue(
 
 
 def test_a_widget_applicant_and_a_staff_member_talk_live(browser: Browser, server: Server) -> None:
-    applicant_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    staff_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    for context in (applicant_context, staff_context):
-        context.set_default_timeout(WAIT_MS)
-    applicant, staff = applicant_context.new_page(), staff_context.new_page()
-    errors: list[str] = []
-    for p in (applicant, staff):
-        p.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+    with (
+        checked_page(browser, height=900, timeout_ms=WAIT_MS) as applicant,
+        checked_page(browser, height=900, timeout_ms=WAIT_MS) as staff,
+    ):
         # The applicant asks, then asks for a person.
         applicant.goto(server.url + "/")
         applicant.locator(".ab-launcher").click()
@@ -343,7 +330,3 @@ def test_a_widget_applicant_and_a_staff_member_talk_live(browser: Browser, serve
         expect(applicant.locator(".ab-handoff")).to_be_visible()
         staff.goto(server.url + "/staff/handoffs")
         expect(staff.locator("#live-handoffs")).to_have_count(0)
-    finally:
-        applicant_context.close()
-        staff_context.close()
-    assert errors == [], errors

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.responses import HTMLResponse
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.contract import Answer, Citation, NoticeOption
 from bot.services import build_assistant, ingest_and_index
@@ -20,9 +20,10 @@ from bot.store import Store
 from common.settings import Settings
 from common.types import Contact
 from handlers.app import create_app
+from tests.support.browser import checked_page, chromium
 from tests.support.factories import sqlite_store
 from tests.support.paths import KNOWLEDGE, ROOT
-from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, Server
+from tests.support.servers import Server
 
 pytestmark = pytest.mark.browser
 
@@ -94,21 +95,14 @@ def server(settings: Settings, assistant: Any, journal: Store) -> Iterator[Serve
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture()
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == [], errors
+    with checked_page(browser) as page:
+        yield page
 
 
 def shadow_eval(page: Page, body: str) -> Any:

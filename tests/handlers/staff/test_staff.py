@@ -17,15 +17,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.assistant import Assistant
-from bot.clock import FixedClock
 from bot.conversation import ConversationService
 from bot.services import Retrieval
-from bot.store import DbSessionStore, DbUnansweredLog, Store, open_store
+from bot.store import Store, open_store
 from common.settings import Settings
 from handlers.staff import staff_router
 from retrieval.model import Block
 from tests.support.builders import write_docx
-from tests.support.factories import TODAY
+from tests.support.factories import assistant_over_store
 from tests.support.paths import SEED
 from tests.support.staff_pages import PASSWORD, csrf_of, hidden, login
 
@@ -50,12 +49,7 @@ def store(kb: tuple[Settings, Retrieval]) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def assistant(kb: tuple[Settings, Retrieval], store: Store) -> Assistant:
-    return Assistant(
-        index=kb[1].index,
-        clock=FixedClock(TODAY),
-        sessions=DbSessionStore(store),
-        unanswered=DbUnansweredLog(store),
-    )
+    return assistant_over_store(kb[1].index, store)
 
 
 def make_app(settings: Settings, store: Store, assistant: Assistant) -> FastAPI:

@@ -14,13 +14,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.assistant import Assistant
-from bot.clock import FixedClock
 from bot.notice_review import NoticeDecisions
 from bot.services import Retrieval
-from bot.store import DbSessionStore, DbUnansweredLog, Store, open_store
+from bot.store import Store, open_store
 from common.settings import Settings
 from handlers.staff import staff_router
-from tests.support.factories import TODAY
+from tests.support.factories import assistant_over_store
 from tests.support.paths import DATA, SEED
 
 pytestmark = pytest.mark.slow
@@ -44,13 +43,7 @@ def store(kb: tuple[Settings, Retrieval]) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def assistant(kb: tuple[Settings, Retrieval], store: Store) -> Assistant:
-    return Assistant(
-        index=kb[1].index,
-        clock=FixedClock(TODAY),
-        sessions=DbSessionStore(store),
-        unanswered=DbUnansweredLog(store),
-        decisions=NoticeDecisions(store.sessions).current,
-    )
+    return assistant_over_store(kb[1].index, store, decisions=NoticeDecisions(store.sessions).current)
 
 
 @pytest.fixture()
