@@ -21,8 +21,10 @@ from bot.store import Store
 from handlers.app import create_app
 from handlers.telegram.reminders import TelegramReminders
 from tests.support.factories import make_assistant, make_settings
-from tests.support.fake_telegram import ALICE, buttons, fake_telegram, polling, press, reply, say, visible
+from tests.support.fake_telegram import fake_telegram
 from tests.support.paths import DATA, SEED
+from tests.support.telegram_harness import ALICE, polling, press, reply, say
+from tests.support.telegram_wire import buttons, visible
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
