@@ -1,13 +1,36 @@
-"""Signing in to the staff pages through their forms, and the CSRF token a signed-in page carries."""
+"""The staff pages as tests drive them: the staff router alone in an app, questions logged for the
+review queue, signing in through the forms, and the CSRF token a signed-in page carries."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bot.assistant import Assistant
+from bot.conversation import ConversationService
+from bot.store import Store
+from common.settings import Settings
+from handlers.staff import staff_router
+
 PASSWORD = "correct horse battery staple"
+
+
+def staff_app(settings: Settings, store: Store, assistant: Assistant) -> FastAPI:
+    """An app that serves the staff pages (and nothing else) over this store and assistant."""
+    app = FastAPI()
+    conversation = ConversationService(assistant, store)
+    app.include_router(staff_router(settings, store=store, assistant=assistant, conversation=conversation))
+    return app
+
+
+def log_question(store: Store, assistant: Assistant, question: str, channel: str = "web") -> dict[str, Any]:
+    """Ask the assistant and journal the answer as a channel would; returns the answer's contract."""
+    answer = assistant.ask(question).to_dict()
+    store.log_answer(channel=channel, question=question, answer=answer, latency_ms=10.0)
+    return answer
 
 
 def login_csrf(client: TestClient) -> str:

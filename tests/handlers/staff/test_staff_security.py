@@ -1,14 +1,10 @@
-"""The staff pages and their JSON twins over a real assistant, store and knowledge base: sign-in,
-refusals, CSRF, escaping, the login rate limit, the FAQ loop with a bearer token, the review queue,
-uploading a notice, numbers and exports."""
+"""Who gets into the staff pages, and what they cannot do (a real assistant, store and knowledge
+base): every page refuses an anonymous request, a revoked token, a form without its CSRF token; the
+sign-in cookie and the sign-out; the login rate limit; markup shown escaped; the staff commands that
+add users and tokens; and pages that say so when the database is away."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,73 +13,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.assistant import Assistant
-from bot.conversation import ConversationService
 from bot.services import Retrieval
 from bot.store import Store, open_store
 from common.settings import Settings
-from handlers.staff import staff_router
-from retrieval.model import Block
-from tests.support.builders import write_docx
-from tests.support.factories import assistant_over_store
-from tests.support.paths import SEED
-from tests.support.staff_pages import PASSWORD, csrf_of, hidden, login
+from tests.support.staff_pages import PASSWORD, csrf_of, log_question, login, staff_app
 
 pytestmark = pytest.mark.integration
 
 XSS = "<script>alert('x')</script><b>粗体</b>评审专家有哪些？"
-
-
-@pytest.fixture(scope="module")
-def kb(build_kb: Callable[..., tuple[Settings, Retrieval]]) -> tuple[Settings, Retrieval]:
-    return build_kb([SEED], "staff")
-
-
-@pytest.fixture(scope="module")
-def store(kb: tuple[Settings, Retrieval]) -> Iterator[Store]:
-    store = open_store(kb[0])
-    store.add_user("alice", PASSWORD)
-    store.add_user("bob", PASSWORD)
-    yield store
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def assistant(kb: tuple[Settings, Retrieval], store: Store) -> Assistant:
-    return assistant_over_store(kb[1].index, store)
-
-
-def make_app(settings: Settings, store: Store, assistant: Assistant) -> FastAPI:
-    app = FastAPI()
-    conversation = ConversationService(assistant, store)
-    app.include_router(staff_router(settings, store=store, assistant=assistant, conversation=conversation))
-    return app
-
-
-@pytest.fixture()
-def app(kb: tuple[Settings, Retrieval], store: Store, assistant: Assistant) -> FastAPI:
-    return make_app(kb[0], store, assistant)
-
-
-@pytest.fixture()
-def anon(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, follow_redirects=False) as client:
-        yield client
-
-
-@pytest.fixture()
-def staff(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, follow_redirects=False) as client:
-        assert login(client, "alice", PASSWORD).status_code == 303
-        yield client
-
-
-def log_question(store: Store, assistant: Assistant, question: str, channel: str = "web") -> dict[str, Any]:
-    answer = assistant.ask(question).to_dict()
-    store.log_answer(channel=channel, question=question, answer=answer, latency_ms=10.0)
-    return answer
-
-
-# -- refusals -------------------------------------------------------------------------------------------------
 
 
 def staff_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -168,9 +105,6 @@ def test_forms_without_the_csrf_token_are_refused(staff: TestClient, store: Stor
         assert refused.status_code == 403 and "applybot_staff=" not in refused.headers.get("set-cookie", "")
 
 
-# -- sign-in ---------------------------------------------------------------------------------------------------
-
-
 def test_sign_in_sets_a_strict_cookie_and_sign_out_ends_the_session(app: FastAPI, store: Store) -> None:
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
         response = login(client, "alice", PASSWORD, next="https://evil.example/")
@@ -201,7 +135,7 @@ def test_the_login_rate_limit_holds_even_for_the_right_password(
     kb: tuple[Settings, Retrieval], store: Store, assistant: Assistant
 ) -> None:
     limited = kb[0].model_copy(update={"staff_login_attempts": 3, "staff_login_window_s": 60})
-    app = make_app(limited, store, assistant)
+    app = staff_app(limited, store, assistant)
     with TestClient(app, follow_redirects=False) as client:
         for _ in range(3):
             wrong = login(client, "alice", "not the password")
@@ -213,9 +147,6 @@ def test_the_login_rate_limit_holds_even_for_the_right_password(
         assert login(client, "bob", PASSWORD).status_code == 429
     actions = [e["action"] for e in store.audit_entries(limit=10)]
     assert "login_failed" in actions and "login_throttled" in actions
-
-
-# -- escaping -----------------------------------------------------------------------------------------------
 
 
 def test_markup_in_questions_and_answers_is_shown_escaped(
@@ -263,288 +194,6 @@ def test_markup_in_questions_and_answers_is_shown_escaped(
     assert all(not e["answer"].startswith("<script>") for e in store.faq_entries())
 
 
-# -- the FAQ loop over the JSON API -------------------------------------------------------------------------
-
-
-def test_the_faq_loop_through_the_json_api_with_a_bearer_token(
-    anon: TestClient, store: Store, assistant: Assistant
-) -> None:
-    headers = {"Authorization": f"Bearer {store.issue_token('alice', label='test')}"}
-    question, paraphrase = "申报书要不要盖章", "申报材料要不要加盖公章"
-    first = log_question(store, assistant, question, channel="api")
-    second = log_question(store, assistant, paraphrase, channel="telegram")
-    assert first["escalated"] and second["escalated"]
-
-    queue = anon.get("/staff/api/queue", headers=headers).json()
-    group = next(g for g in queue["groups"] if first["message_id"] in g["message_ids"])
-    assert second["message_id"] in group["message_ids"]  # the paraphrase is grouped with it
-    assert group["count"] >= 2 and {"api", "telegram"} <= set(group["channels"])
-
-    staff_answer = "申报书须加盖申报单位公章，扫描后上传平台。"
-    created = anon.post(
-        "/staff/api/faq",
-        headers=headers,
-        json={
-            "questions": [question],
-            "answer": staff_answer,
-            "source": "职成处答复",
-            "resolves": group["message_ids"],
-        },
-    )
-    assert created.status_code == 201, created.text
-    entry = created.json()
-    assert entry["author"] == "alice" and entry["indexed"] is True
-
-    for asked in (question, paraphrase):
-        answer = assistant.ask(asked)
-        assert not answer.escalated, asked
-        assert answer.answer == staff_answer
-        assert answer.citations[0].kind == "faq" and answer.citations[0].quote == staff_answer
-
-    queue = anon.get("/staff/api/queue", headers=headers).json()
-    assert all(first["message_id"] not in g["message_ids"] for g in queue["groups"])
-    stats = anon.get("/staff/api/stats", headers=headers).json()
-    assert {"questions", "answered", "escalated", "feedback_up", "feedback_down", "per_day"} <= set(stats)
-    assert stats["questions"] >= 2 and stats["escalated"] >= 2
-    listed = anon.get("/staff/api/faq", headers=headers).json()["entries"]
-    assert any(e["id"] == entry["id"] for e in listed)
-
-    retired = anon.post(f"/staff/api/faq/{entry['id']}", headers=headers, json={"status": "retired"})
-    assert retired.status_code == 200 and retired.json()["status"] == "retired"
-    assert assistant.ask(question).escalated
-    restored = anon.post(f"/staff/api/faq/{entry['id']}", headers=headers, json={"status": "active"})
-    assert restored.status_code == 200 and not assistant.ask(question).escalated
-
-    bad = anon.post("/staff/api/faq", headers=headers, json={"questions": [], "answer": "x"})
-    assert bad.status_code == 422 and "questions" in bad.json()["error"]
-    actions = [(e["actor"], e["action"]) for e in store.audit_entries(limit=10)]
-    assert ("alice", "faq_create") in actions and ("alice", "faq_edit") in actions
-
-
-def test_the_review_queue_page_groups_filters_and_acts(
-    staff: TestClient, store: Store, assistant: Assistant
-) -> None:
-    results = [
-        log_question(store, assistant, q, channel="web")
-        for q in ("评审结果什么时候公布？", "评审结果何时公示")
-    ]
-    other = log_question(store, assistant, "学校食堂几点开门", channel="telegram")
-    groups = staff.get("/staff/api/queue?channel=web").json()["groups"]
-    results_group = next(g for g in groups if results[0]["message_id"] in g["message_ids"])
-    assert results[1]["message_id"] in results_group["message_ids"]
-    assert other["message_id"] not in {m for g in groups for m in g["message_ids"]}  # filtered out by channel
-
-    page = staff.get("/staff/queue?channel=telegram").text
-    assert "学校食堂几点开门" in page and "评审结果何时公示" not in page
-
-    token = csrf_of(staff)
-    done = staff.post(
-        "/staff/queue/status",
-        data={
-            "csrf_token": token,
-            "status": "not_applicable",
-            "message_ids": other["message_id"],
-            "back": "/staff/queue?channel=telegram",
-        },
-    )
-    assert done.status_code == 303 and done.headers["location"] == "/staff/queue?channel=telegram"
-    assert "学校食堂几点开门" not in staff.get("/staff/queue?channel=telegram").text
-    assert "学校食堂几点开门" in staff.get("/staff/queue?status=not_applicable").text
-
-    answered = staff.post(
-        "/staff/queue/answer",
-        data={
-            "csrf_token": token,
-            "questions": "评审结果什么时候公布？\n评审结果何时公示",
-            "answer": "评审结果将在省教育厅网站公示。",
-            "message_ids": ",".join(results_group["message_ids"]),
-        },
-    )
-    assert answered.status_code == 303 and answered.headers["location"].startswith("/staff/faq?created=")
-    assert assistant.ask("评审结果何时公示").answer == "评审结果将在省教育厅网站公示。"
-
-
-def test_staff_claim_reply_and_close_a_handoff_thread(
-    staff: TestClient, store: Store, assistant: Assistant
-) -> None:
-    answer = log_question(store, assistant, "能不能直接打电话问问？")
-    conversation = ConversationService(assistant, store)
-    started = conversation.handoff(session_id=answer["session_id"], channel="web", note="请回电")
-    handoff_id = started.thread["handoff_id"]
-    conversation.applicant_message(handoff_id, "<script>alert(1)</script>我在线等", author="申请人")
-
-    listing = staff.get("/staff/handoffs").text
-    assert "请回电" in listing and "待认领" in listing and "刚刚" in listing  # waiting time
-    waiting = store.live_handoff_count()  # this thread, and any an earlier test left open
-    assert f'id="live-handoffs">{waiting}<' in listing  # the count beside 人工对话 on every page
-    assert f'id="live-handoffs">{waiting}<' in staff.get("/staff/faq").text
-    page = staff.get(f"/staff/handoffs/{handoff_id}").text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;我在线等" in page and "<script>alert(1)" not in page
-    assert "能不能直接打电话问问？" in page  # what the applicant asked the assistant before
-
-    csrf = csrf_of(staff)
-    assert staff.post(f"/staff/handoffs/{handoff_id}/claim", data={"csrf_token": csrf}).status_code == 303
-    assert store.get_handoff(handoff_id)["claimed_by"] == "alice"
-    reply = staff.post(
-        f"/staff/handoffs/{handoff_id}/reply", data={"csrf_token": csrf, "text": "已电话联系。"}
-    )
-    assert reply.status_code == 303
-    live = staff.get(f"/staff/api/handoffs/{handoff_id}/messages", params={"after": 0}).json()
-    assert [(m["role"], m["text"]) for m in live["messages"]][-1] == ("staff", "已电话联系。")
-    assert (
-        staff.post(f"/staff/handoffs/{handoff_id}/reply", data={"csrf_token": csrf, "text": " "}).status_code
-        == 422
-    )
-
-    assert staff.post(f"/staff/handoffs/{handoff_id}/close", data={"csrf_token": csrf}).status_code == 303
-    thread = store.get_handoff(handoff_id)
-    assert thread["status"] == "closed" and thread["closed_by"] == "alice"
-    late = staff.post(f"/staff/handoffs/{handoff_id}/reply", data={"csrf_token": csrf, "text": "还有吗"})
-    assert late.status_code == 409
-    after = staff.get("/staff/handoffs").text
-    assert (f'id="live-handoffs">{waiting - 1}<' in after) if waiting > 1 else ("live-handoffs" not in after)
-    actions = [(e["actor"], e["action"], e["target"]) for e in store.audit_entries()]
-    for action in ("handoff_claim", "handoff_reply", "handoff_close"):
-        assert ("alice", action, handoff_id) in actions
-    assert staff.get("/staff/handoffs/" + "0" * 32).status_code == 404
-
-
-# -- knowledge -------------------------------------------------------------------------------------------------
-
-NEW_NOTICE = [
-    Block("heading", text="关于开展2026年智慧教育示范项目申报工作的通知", level=1),
-    Block("heading", text="一、申报要求", level=2),
-    Block("paragraph", text="各单位按下表要求组织申报，逾期不予受理。"),
-    Block(
-        "table",
-        rows=[
-            ["序号", "项目名称", "申报对象", "申报截止时间", "联系人"],
-            ["1", "智慧教育示范校", "普通高中", "2026年12月20日", "基教处王敏 027-87320001"],
-            ["2", "数字教材应用试点", "初级中学", "2026年12月25日", ""],
-        ],
-    ),
-]
-
-
-def test_upload_a_docx_notice_preview_publish_and_ask(
-    staff: TestClient, kb: tuple[Settings, Retrieval], store: Store, assistant: Assistant, tmp_path: Path
-) -> None:
-    settings = kb[0]
-    faq_question = "申报书模板在哪里下载？"
-    staff.post(
-        "/staff/faq/new",
-        data={
-            "questions": faq_question,
-            "answer": "申报书模板可在省教育厅网站下载。",
-            "csrf_token": csrf_of(staff),
-        },
-    )
-    path = write_docx(tmp_path / "智慧教育示范项目.docx", NEW_NOTICE, merge_empty_cells=True)
-    token = csrf_of(staff)
-    preview = staff.post(
-        "/staff/knowledge/upload",
-        data={"csrf_token": token},
-        files={"file": ("../../智慧教育示范项目.docx", path.read_bytes(), "application/octet-stream")},
-    )
-    assert preview.status_code == 200, preview.text
-    html = preview.text
-    assert "关于开展2026年智慧教育示范项目申报工作的通知" in html
-    assert "智慧教育示范校" in html and "数字教材应用试点" in html and "2026-12-20" in html
-    # The contact of row 2 comes from the merged cell above: it is highlighted as inferred.
-    assert re.search(r'<td class="inferred" title="推断自第 1 行">基教处王敏', html)
-    assert not (Path(settings.knowledge_dir) / "智慧教育示范项目.docx").exists()  # not yet published
-
-    published = staff.post(
-        "/staff/knowledge/publish", data={"csrf_token": token, "upload_id": hidden(html, "upload_id")}
-    )
-    assert published.status_code == 303
-    assert (Path(settings.knowledge_dir) / "智慧教育示范项目.docx").exists()  # saved under its base name only
-    assert "智慧教育示范项目.docx" in staff.get(published.headers["location"]).text
-
-    answer = assistant.ask("智慧教育示范校什么时候截止？")
-    assert not answer.escalated and "2026年12月20日" in answer.answer
-    assert any("智慧教育示范校" in c.quote for c in answer.citations)
-    contact = assistant.ask("数字教材应用试点联系谁？")
-    assert "027-87320001" in contact.answer
-    # Re-indexing the knowledge base kept the staff FAQ answers.
-    assert assistant.ask(faq_question).citations[0].kind == "faq"
-
-    unsupported = staff.post(
-        "/staff/knowledge/upload",
-        data={"csrf_token": token},
-        files={"file": ("x.exe", b"MZ", "application/x")},
-    )
-    assert unsupported.status_code == 415
-    broken = staff.post(
-        "/staff/knowledge/upload",
-        data={"csrf_token": token},
-        files={"file": ("x.docx", b"not a zip", "application/x")},
-    )
-    assert broken.status_code == 422
-    actions = [e["action"] for e in store.audit_entries(limit=20)]
-    assert "upload_preview" in actions and "publish_notice" in actions and "upload_rejected" in actions
-
-
-# -- numbers, exports, audit ---------------------------------------------------------------------------------
-
-
-def test_pages_numbers_and_exports_render_for_staff(
-    staff: TestClient, store: Store, assistant: Assistant
-) -> None:
-    answer = log_question(store, assistant, '=HYPERLINK("http://evil")')
-    store.feedback(
-        session_id=answer["session_id"], message_id=answer["message_id"], rating="up", comment=None
-    )
-    for path in (
-        "/staff/queue",
-        "/staff/faq",
-        "/staff/faq?status=all",
-        "/staff/knowledge",
-        "/staff/numbers",
-        "/staff/audit",
-    ):
-        response = staff.get(path)
-        assert response.status_code == 200, path
-        assert response.headers["cache-control"] == "no-store"
-    assert staff.get("/staff/").headers["location"] == "/staff/queue"
-    numbers = staff.get("/staff/numbers").text
-    assert (
-        "<svg" in numbers and "<rect" in numbers and "http://cdn" not in numbers and "<script" not in numbers
-    )
-
-    export = staff.get("/staff/export/messages.csv")
-    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["at", "message_id", "session_id", "channel", "question"]
-    row = next(r for r in rows if r[1] == answer["message_id"])
-    assert row[4].startswith("'=")  # a spreadsheet will not run it as a formula
-    assert row[-1] == "up"
-    faq = staff.get("/staff/export/faq.csv")
-    assert faq.status_code == 200 and faq.content.decode("utf-8-sig").startswith("id,questions,answer")
-    audit = staff.get("/staff/audit").text
-    assert "export" in audit
-
-
-def test_the_stats_count_what_was_asked(anon: TestClient, store: Store, assistant: Assistant) -> None:
-    headers = {"Authorization": f"Bearer {store.issue_token('alice')}"}
-    before = anon.get("/staff/api/stats", headers=headers).json()
-    answered = log_question(store, assistant, "社区学习中心啥时候截止")
-    log_question(store, assistant, "今天天气怎么样")
-    store.feedback(
-        session_id=answered["session_id"], message_id=answered["message_id"], rating="up", comment=None
-    )
-    time.sleep(0.01)
-    after = anon.get("/staff/api/stats", headers=headers).json()
-    assert after["questions"] == before["questions"] + 2
-    assert after["answered"] == before["answered"] + 1
-    assert after["escalated"] == before["escalated"] + 1
-    assert after["feedback_up"] == before["feedback_up"] + 1
-    assert after["per_day"][-1]["questions"] >= 2
-
-
-# -- command line -------------------------------------------------------------------------------------------
-
-
 def test_the_staff_commands_add_users_and_tokens(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -586,7 +235,7 @@ def test_staff_pages_say_so_when_the_database_is_away(
     store.add_user("alice", PASSWORD)
     token = store.issue_token("alice")
     try:
-        with TestClient(make_app(kb[0], store, assistant), follow_redirects=False) as client:
+        with TestClient(staff_app(kb[0], store, assistant), follow_redirects=False) as client:
             assert login(client, "alice", PASSWORD).status_code == 303
             db_dir.rename(tmp_path / "away")
             page = client.get("/staff/queue")
