@@ -1,111 +1,31 @@
-"""The store on SQLite and PostgreSQL: records, merges, review queries, users and tokens, the spool
-that keeps logging when the database is away, shared session context, FAQ flowing back, migrations."""
+"""The store on SQLite and PostgreSQL: answers, feedback and handoffs recorded once, review queries,
+FAQ entries, users, tokens, staff sessions and the audit log, session context shared by two assistants
+(or kept in memory while the database is away), and a published FAQ answer flowing back."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
-import bot.notice_review  # noqa: F401  (their tables are part of the schema the migrations build)
-import bot.reminders  # noqa: F401
 from bot.assistant import Assistant
 from bot.clock import FixedClock
 from bot.faq import FAQ_DOC_ID, FaqRefresher, edit_faq, faq_index_extra, publish_faq
 from bot.services import Retrieval
-from bot.store import (
-    Base,
-    DbSessionStore,
-    DbUnansweredLog,
-    Spool,
-    Store,
-    alembic_config,
-    database_url,
-    downgrade,
-    make_engine,
-    open_store,
-    upgrade,
-)
-from common.errors import ConfigurationError
+from bot.store import DbSessionStore, DbUnansweredLog, Store, open_store
 from common.settings import Settings
-from tests.support.factories import TODAY
-from tests.support.paths import ROOT, SEED
-from tests.support.servers import PgDatabase
+from tests.support.factories import TODAY, answer_dict
+from tests.support.paths import SEED
 
 pytestmark = pytest.mark.integration
 
-TABLES = {
-    "reminders",
-    "notice_decisions",
-    "reminder_sends",
-    "conversations",
-    "messages",
-    "feedback",
-    "handoffs",
-    "handoff_replies",
-    "faq_entries",
-    "staff_users",
-    "api_tokens",
-    "staff_sessions",
-    "audit_log",
-    "session_contexts",
-}
-
-
-# -- databases -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def store(backend: Callable[..., Store]) -> Store:
-    return backend()
-
-
-@pytest.fixture()
-def pg_backend(tmp_path: Path) -> Iterator[tuple[PgDatabase, Callable[..., Store]]]:
-    """A PostgreSQL database of its own, and a function opening stores over it."""
-    pg = PgDatabase()
-    opened: list[Store] = []
-
-    def open_one(**kwargs: Any) -> Store:
-        store = Store(pg.url, data_dir=tmp_path / "data", **kwargs)
-        opened.append(store)
-        return store
-
-    yield pg, open_one
-    for store in opened:
-        store.close()
-    pg.drop()
-
-
-def answer(message_id: str, session_id: str = "s1", **overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "answer": "通知中没有找到这个问题的答案。",
-        "citations": [{"doc_id": "d", "title": "t", "section": "s", "quote": "q", "kind": "chunk"}],
-        "escalated": True,
-        "contacts": [],
-        "confidence": 0.0,
-        "intent": "general",
-        "task": None,
-        "session_id": session_id,
-        "message_id": message_id,
-        "language": "zh-Hans",
-        "degraded": False,
-    }
-    data.update(overrides)
-    return data
-
-
-# -- records -----------------------------------------------------------------------------------------------
-
 
 def test_answers_feedback_and_handoffs_are_recorded_once(store: Store) -> None:
-    data = answer("m1")
+    data = answer_dict("m1")
     # The unanswered log and the journal both describe the same message, in this order.
     store.record_unanswered(question="评审专家有哪些？", session_id="s1", answer=data, reason="no_answer")
     store.log_answer(channel="web", question="评审专家有哪些？", answer=data, latency_ms=12.5)
@@ -139,16 +59,16 @@ def test_answers_feedback_and_handoffs_are_recorded_once(store: Store) -> None:
 
 
 def test_review_items_filter_by_status_channel_intent_task_and_date(store: Store) -> None:
-    store.log_answer(channel="web", question="a", answer=answer("m1", intent="money"), latency_ms=1)
-    store.log_answer(channel="telegram", question="b", answer=answer("m2", task="任务甲"), latency_ms=1)
+    store.log_answer(channel="web", question="a", answer=answer_dict("m1", intent="money"), latency_ms=1)
+    store.log_answer(channel="telegram", question="b", answer=answer_dict("m2", task="任务甲"), latency_ms=1)
     store.log_answer(
-        channel="api", question="c", answer=answer("m3", escalated=False, confidence=0.9), latency_ms=1
+        channel="api", question="c", answer=answer_dict("m3", escalated=False, confidence=0.9), latency_ms=1
     )
     store.log_answer(
-        channel="api", question="d", answer=answer("m4", escalated=False, confidence=0.2), latency_ms=1
+        channel="api", question="d", answer=answer_dict("m4", escalated=False, confidence=0.2), latency_ms=1
     )
     store.log_answer(
-        channel="api", question="e", answer=answer("m5", escalated=False, confidence=0.95), latency_ms=1
+        channel="api", question="e", answer=answer_dict("m5", escalated=False, confidence=0.95), latency_ms=1
     )
     store.feedback(session_id="s1", message_id="m5", rating="down", comment=None)
 
@@ -209,162 +129,6 @@ def test_faq_entries_users_tokens_sessions_and_audit(store: Store) -> None:
     assert store.forget_contexts(older_than_s=0) == 1
 
 
-# -- logging survives an unreachable database ------------------------------------------------------------
-
-
-def _log_burst(store: Store, prefix: str) -> None:
-    for i in range(3):
-        data = answer(f"{prefix}{i}", session_id=f"{prefix}-session")
-        store.record_unanswered(
-            question=f"问题{i}", session_id=data["session_id"], answer=data, reason="no_answer"
-        )
-        store.log_answer(channel="web", question=f"问题{i}", answer=data, latency_ms=5)
-    store.feedback(session_id=f"{prefix}-session", message_id=f"{prefix}0", rating="down", comment="x")
-    store.handoff(session_id=f"{prefix}-session", channel="web", note="找人")
-
-
-def _wait_for(predicate: Callable[[], bool], timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
-def test_a_database_other_than_postgresql_or_sqlite_is_refused_at_start() -> None:
-    with pytest.raises(ConfigurationError, match="use PostgreSQL or SQLite"):
-        make_engine("mysql://root@127.0.0.1/test")
-
-
-def test_logging_spools_while_sqlite_is_unreachable_and_replays_without_duplicates(tmp_path: Path) -> None:
-    db_dir = tmp_path / "db"
-    store = Store(f"sqlite:///{db_dir / 'applybot.sqlite3'}", data_dir=tmp_path / "data", retry_after_s=0.3)
-    try:
-        store.log_answer(channel="web", question="先前的问题", answer=answer("before"), latency_ms=1)
-        db_dir.rename(tmp_path / "db-away")  # the database file is gone from where the store looks
-
-        started = time.perf_counter()
-        _log_burst(store, "down")
-        assert time.perf_counter() - started < 2.0  # logging never holds up an answer
-        spooled = store.spool.items()
-        assert len(spooled) == 8 and {i["op"] for i in spooled} == {
-            "answer",
-            "unanswered",
-            "feedback",
-            "handoff",
-        }
-        assert (tmp_path / "data" / "spool" / "pending.jsonl").exists()
-
-        (tmp_path / "db-away").rename(db_dir)
-        # The background replayer notices the database is back, without another write.
-        _wait_for(lambda: len(store.spool) == 0)
-        _assert_burst_recorded(store, "down", extra=1)
-
-        # A replay that runs again (say after a crash before the spool was cleared) adds nothing.
-        _wait_for(lambda: store._replayer is None)  # the background replayer has finished its loop
-        for item in spooled:
-            store.spool.append(item)
-        assert store.replay_spool() == 8
-        _assert_burst_recorded(store, "down", extra=1)
-    finally:
-        store.close()
-
-
-def test_connections_closed_by_a_postgresql_restart_are_replaced_without_spooling(
-    pg_backend: tuple[PgDatabase, Callable[..., Store]],
-) -> None:
-    pg, open_store_on_pg = pg_backend
-    store = open_store_on_pg()
-    store.put_context("s1", {"task": "甲"})
-    store.log_answer(channel="web", question="先前的问题", answer=answer("before"), latency_ms=1)
-    pg.refuse_connections()  # ends every server process of this database: the pool's connections die
-    pg.accept_connections()
-
-    assert store.get_context("s1", ttl_s=60) == {"task": "甲"}
-    store.put_context("s1", {"task": "乙"})
-    store.log_answer(channel="web", question="之后的问题", answer=answer("after"), latency_ms=1)
-    assert store.ping()
-    assert len(store.spool) == 0
-    assert sorted(m["message_id"] for m in store.messages()) == ["after", "before"]
-    assert store.get_context("s1", ttl_s=60) == {"task": "乙"}
-
-
-def test_logging_spools_while_postgresql_refuses_connections_and_replays(
-    pg_backend: tuple[PgDatabase, Callable[..., Store]],
-) -> None:
-    pg, open_store_on_pg = pg_backend
-    store = open_store_on_pg(retry_after_s=0.3)
-    store.log_answer(channel="web", question="先前的问题", answer=answer("before"), latency_ms=1)
-    pg.refuse_connections()
-    try:
-        started = time.perf_counter()
-        _log_burst(store, "down")
-        assert time.perf_counter() - started < 5.0
-        assert len(store.spool) == 8
-        assert store.replay_spool() == 0  # still down: nothing applied, nothing lost
-        assert len(store.spool) == 8
-    finally:
-        pg.accept_connections()
-    _wait_for(lambda: len(store.spool) == 0)
-    _assert_burst_recorded(store, "down", extra=1)
-    # Another worker sharing the spool directory replays a record that already landed: no duplicate.
-    _wait_for(lambda: store._replayer is None)  # the first store's replayer is done with the spool
-    other = open_store_on_pg(retry_after_s=0.3)
-    payload = {
-        "at": "2026-01-01T00:00:00+00:00",
-        "channel": "web",
-        "question": "问题0",
-        "latency_ms": 5,
-        "answer": answer("down0", session_id="down-session"),
-    }
-    other.spool.append({"op": "answer", "payload": payload})
-    assert other.replay_spool() == 1
-    _assert_burst_recorded(store, "down", extra=1)
-
-
-def _assert_burst_recorded(store: Store, prefix: str, *, extra: int) -> None:
-    messages = store.messages()
-    burst = [m for m in messages if m["message_id"].startswith(prefix)]
-    assert sorted(m["message_id"] for m in burst) == [f"{prefix}{i}" for i in range(3)]
-    assert len(messages) == 3 + extra
-    assert all(m["channel"] == "web" and m["latency_ms"] == 5 for m in burst)
-    items = {i["message_id"]: i for i in store.review_items()}
-    assert items[f"{prefix}0"]["reason"] == "no_answer"
-    assert [f["rating"] for f in store.feedbacks()] == ["down"]
-    assert len(store.handoffs()) == 1
-
-
-def test_a_replay_stopped_halfway_keeps_the_rest_in_order(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "spool")
-    for i in range(5):
-        spool.append({"op": "answer", "payload": {"n": i}})
-    seen: list[int] = []
-    down_after = 2
-
-    def apply(item: dict[str, Any]) -> None:
-        if len(seen) == down_after:
-            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
-        seen.append(item["payload"]["n"])
-
-    with pytest.raises(OperationalError):
-        spool.replay(apply)
-    spool.append({"op": "answer", "payload": {"n": 5}})  # written while the database was still away
-    assert [i["payload"]["n"] for i in spool.items()] == [2, 3, 4, 5]
-    down_after = 99
-    assert spool.replay(apply) == 4
-    assert seen == [0, 1, 2, 3, 4, 5] and len(spool) == 0
-
-
-def test_a_record_the_database_refuses_is_set_aside_not_retried(store: Store) -> None:
-    store.log_answer(channel="web", question="x", answer=answer(""), latency_ms=1)  # no message id
-    assert store.messages() == [] and len(store.spool) == 0
-    assert store.spool.rejected.exists()
-
-
-# -- the assistant's protocols ---------------------------------------------------------------------------
-
-
 def test_two_assistants_share_follow_up_context_through_the_database(
     backend: Callable[..., Store], seed_retrieval: Retrieval
 ) -> None:
@@ -402,9 +166,6 @@ def test_session_context_falls_back_to_memory_when_the_database_is_away(tmp_path
         assert sessions.get("s").task == "任务甲"
     finally:
         store.close()
-
-
-# -- FAQ flowing back ---------------------------------------------------------------------------------------
 
 
 def test_a_published_faq_answers_the_escalated_question_and_its_paraphrase(
@@ -454,71 +215,5 @@ def test_a_published_faq_answers_the_escalated_question_and_its_paraphrase(
         assert not refresher.maybe_refresh()  # not yet time to look
         assert refresher.maybe_refresh(force=True)
         assert assistant.ask(question).answer == staff_answer
-    finally:
-        store.close()
-
-
-# -- migrations -------------------------------------------------------------------------------------------
-
-
-def test_migrations_build_the_models_schema_and_go_down_and_up(store: Store) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with store.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert context.get_current_revision() == head
-        assert compare_metadata(context, Base.metadata) == []  # the migrations match the models
-    assert set(inspect(store.engine).get_table_names()) >= TABLES
-
-    store.migrate()  # idempotent
-    downgrade(store.engine, "base")
-    assert set(inspect(store.engine).get_table_names()) - {"alembic_version"} == set()
-    upgrade(store.engine)
-    assert set(inspect(store.engine).get_table_names()) >= TABLES
-
-
-def test_concurrent_workers_migrate_a_fresh_database_once(backend: Callable[..., Store]) -> None:
-    errors: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            backend()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-
-
-def test_alembic_ini_runs_the_same_migrations_from_the_command_line(tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url)
-    command.upgrade(config, "head")
-    engine = create_engine(url)
-    try:
-        assert set(inspect(engine).get_table_names()) >= TABLES
-    finally:
-        engine.dispose()
-
-
-def test_the_default_database_is_sqlite_in_wal_mode_under_the_data_dir(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, knowledge_dir=tmp_path)
-    assert database_url(settings) == f"sqlite:///{(tmp_path / 'applybot.sqlite3').resolve()}"
-    store = open_store(settings)
-    try:
-        with store.engine.connect() as connection:
-            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert (tmp_path / "applybot.sqlite3").exists()
     finally:
         store.close()

@@ -1,4 +1,5 @@
-"""The day the tests live on, and settings and an assistant built for it."""
+"""The day the tests live on, settings, stores and assistants built for it, and an answer's contract
+as a channel journals it."""
 
 from __future__ import annotations
 
@@ -48,3 +49,23 @@ def assistant_over_store(index: KnowledgeIndex, store: Store, *, decisions: Any 
         unanswered=DbUnansweredLog(store),
         decisions=decisions,
     )
+
+
+def answer_dict(message_id: str, session_id: str = "s1", **overrides: Any) -> dict[str, Any]:
+    """An answer's contract as a channel journals it: escalated with one citation, unless `overrides`
+    say otherwise."""
+    data: dict[str, Any] = {
+        "answer": "通知中没有找到这个问题的答案。",
+        "citations": [{"doc_id": "d", "title": "t", "section": "s", "quote": "q", "kind": "chunk"}],
+        "escalated": True,
+        "contacts": [],
+        "confidence": 0.0,
+        "intent": "general",
+        "task": None,
+        "session_id": session_id,
+        "message_id": message_id,
+        "language": "zh-Hans",
+        "degraded": False,
+    }
+    data.update(overrides)
+    return data
