@@ -1,6 +1,7 @@
 """applybot deployed as production runs it, for tests and benchmarks: `uvicorn
 handlers.app:app_from_env --factory --workers N` as a process of its own on a loopback port, the
-environment it gets, a data dir with the seed notice ingested, and asking one chosen worker.
+environment it gets, a data dir with the seed notice ingested, asking one chosen worker, and
+its PostgreSQL database read from outside.
 
 Which worker accepted a connection, and how much CPU a process used, are read from /proc."""
 
@@ -255,3 +256,23 @@ def connect_to_worker(
             return conn, pid
         conn.close()
     raise AssertionError("no connection reached the wanted worker in 200 tries")
+
+
+# -- its database, seen from outside ---------------------------------------------------------------------
+
+
+def _pg_query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def message_counts(url: str) -> tuple[int, int]:
+    """(rows, distinct message ids) in the messages table."""
+    rows = _pg_query(url, "SELECT count(*), count(DISTINCT message_id) FROM messages")
+    return int(rows[0][0]), int(rows[0][1])
+
+
+def logged_ids(url: str) -> set[str]:
+    return {str(r[0]) for r in _pg_query(url, "SELECT message_id FROM messages")}
