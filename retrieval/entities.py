@@ -174,7 +174,7 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
     for m in MONTH_DAY.finditer(text):
         if not free(m.start(), m.end()) or last_year is None:
             continue
-        year = _year_before(entities, m.start()) or last_year
+        year = _year_named_before(text, entities, m.start()) or _year_before(entities, m.start()) or last_year
         iso = _iso(year, chinese_number(m["m"]), chinese_number(m["d"]))
         if not iso:
             continue
@@ -212,6 +212,20 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Entity]:
             entities.append(Entity("time", m.group(0), m.start(), m.end(), value))
     entities.sort(key=lambda e: e.start)
     return entities
+
+
+# A year said just before a month and day, with a few words between ('2027年元旦1月1日',
+# '2026年中秋节9月25日'): the date is in that year, whatever the notice's own date says.
+_NAMED_YEAR = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年(?P<gap>[^\d。；;！？!?，,、\s\n]{1,8})$")
+
+
+def _year_named_before(text: str, entities: list[Entity], offset: int) -> int | None:
+    """The year written a few characters before `offset`, unless a full date stands in between."""
+    window_start = max(0, offset - 14)
+    if any(window_start < e.end <= offset and e.kind in ("date", "date_range") for e in entities):
+        return None
+    m = _NAMED_YEAR.search(text[window_start:offset])
+    return int(m["y"]) if m else None
 
 
 def _year_before(entities: list[Entity], offset: int) -> int | None:

@@ -216,17 +216,20 @@ class ProseAnswerer:
         '预推免' in a notice about it) are true of every sentence and pick out none.
         """
         title = normalize_for_search(doc.title)
-        words = {
-            w
-            for w in content
-            if self.coverage({w}, doc.title) < 0.6
-            and not (len(w) >= 2 and abbreviates(normalize_for_search(w), title))
-        }
-        if not words:
-            return words
         _text, sentences = self._normalized(doc)
-        floor = max(2, int(0.2 * len(sentences)))
-        return {w for w in words if sum(w in s for s in sentences) < floor}
+        body = [s for s in sentences if s.strip() != title.strip()]  # the title line says every title word
+        floor = max(2, int(0.2 * len(body)))
+        words = set()
+        for w in content:
+            used = sum(w in s for s in body)
+            in_title = self.coverage({w}, doc.title) >= 0.6 or (
+                len(w) >= 2 and abbreviates(normalize_for_search(w), title)
+            )
+            # A title word still picks out sentences when the title names several things and the
+            # body speaks of each apart ('中秋节、国庆节放假安排': '国庆' asks for its own dates).
+            if used < floor and (not in_title or 0 < used <= SEVERAL_THINGS and _title_lists(doc.title)):
+                words.add(w)
+        return words
 
     def silent(self, doc: Document | None, lang: str, *, reason: str = "not_stated") -> ProseDraft:
         """Say the notice does not answer, and name that notice's contact (or the service desk)."""
@@ -316,6 +319,15 @@ class ProseAnswerer:
             line = ("可以。" if verdict else "不可以。") + f"通知规定：{piece}"
         citations = [self.cite(doc, *lead_span)] if lead_span else []
         return ProseDraft([line], [*citations, self.cite(doc, start, end)], [], 0.8)
+
+
+SEVERAL_THINGS = 3
+
+
+def _title_lists(title: str) -> bool:
+    """A title that names several things side by side ('中秋节、国庆节'): 和/与 join far more often
+    than they list ('…与…研讨会'), so only the enumeration comma counts."""
+    return "、" in title
 
 
 def date_notes(fact: Fact, lang: str, day: date) -> list[str]:

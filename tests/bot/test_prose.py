@@ -313,3 +313,23 @@ def test_everyday_names_find_the_notice_s_wording() -> None:
 
     assert "劳动节" in expand_query("五一放几天")  # the holiday as people call it, as notices write it
     assert "截止时间" in expand_query("啥时候交")
+
+
+HOLIDAYS = (
+    "某某学院关于2027年元旦、春节放假安排的通知\n"
+    "全体学生： 2027年元旦1月1日（周五）至3日（周日）放假，共3天；春节2月6日（周六）至14日（周日）"
+    "放假调休，共9天。 假期中请注意安全，按时返校。 某某学院学生工作办公室 2026年12月20日"
+)
+
+
+def test_a_title_naming_two_things_still_tells_them_apart(
+    tmp_path_factory: pytest.TempPathFactory,
+    build_kb: Callable[..., tuple],  # type: ignore[type-arg]
+) -> None:
+    """Both holidays are in the title, so the title word '春节' is what picks its own sentence."""
+    folder = tmp_path_factory.mktemp("holiday-notice")
+    (folder / "holidays.txt").write_text(HOLIDAYS, encoding="utf-8")
+    _, retrieval = build_kb([folder / "holidays.txt"], "holidays")
+    answer = make_assistant(retrieval).ask("春节放几天假，从哪天到哪天", today=date(2026, 12, 25))
+    assert "2月6日" in answer.answer or "2027-02-06" in answer.answer, answer.answer
+    assert "1月1日" not in answer.answer, answer.answer

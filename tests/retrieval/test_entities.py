@@ -92,3 +92,15 @@ def test_phones_as_notices_print_them(text: str, phone: str | None) -> None:
 
     found = PHONE.search(text)
     assert (found.group(0) if found else None) == phone
+
+
+def test_a_year_said_just_before_a_month_and_day_is_its_year() -> None:
+    """'2027年元旦1月1日' in a notice dated 2026 is 1 January 2027; a year cut off by a comma is not."""
+    found = find_dates("2027年元旦1月1日（周五）至3日（周日）放假；春节2月6日至14日放假", default_year=2026)
+    ranges = [e.value for e in found if e.kind == "date_range"]
+    assert [(r["start"], r["end"]) for r in ranges] == [
+        ("2027-01-01", "2027-01-03"),
+        ("2027-02-06", "2027-02-14"),
+    ]
+    apart = find_dates("2025年工作总结，6月1日前提交", default_year=2026)
+    assert [e.value["date"] for e in apart if e.kind == "date"] == ["2026-06-01"]
