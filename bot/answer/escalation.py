@@ -44,14 +44,21 @@ def escalate(
     if contacts and record:
         draft.cite(record_citation(sources.view.documents[record.doc_id], record))
     else:
-        doc_id = result.hits[0].entry.doc_id if result and result.hits else None
-        contacts = sources.view.general_contacts(doc_id)
+        contacts = sources.view.general_contacts(_notice_asked_about(sources, result))
         cite_contacts(sources.view, draft, contacts)
     if contacts:
         draft.lines.append(phrase("escalate_contact", lang, who=contact_line(contacts, lang)))
     draft.contacts = contacts
     draft.confidence = 0.0
     return draft
+
+
+def _notice_asked_about(sources: Sources, result: SearchResult | None) -> str | None:
+    """The notice whose contact to give when none was resolved: the best hit's, if that passage is
+    plausibly about the question at all. A contact is never guessed from an unrelated notice."""
+    if not result or not result.hits or result.hits[0].relevance < sources.min_relevance:
+        return None
+    return result.hits[0].entry.doc_id
 
 
 def general_contact(sources: Sources, result: SearchResult, lang: str) -> Draft:

@@ -6,6 +6,7 @@ questioned in tests/system/test_real_notices.py and bench/real_eval.py.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,7 @@ from retrieval.loaders import load_file
 from retrieval.parse import parse_document
 from retrieval.search import SearchResult
 from tests.support.factories import make_assistant
+from tests.support.paths import SEED
 
 CLUB = (
     "某某学院关于招募图书馆学生助理的通知\n"
@@ -333,3 +335,18 @@ def test_a_title_naming_two_things_still_tells_them_apart(
     answer = make_assistant(retrieval).ask("春节放几天假，从哪天到哪天", today=date(2026, 12, 25))
     assert "2月6日" in answer.answer or "2027-02-06" in answer.answer, answer.answer
     assert "1月1日" not in answer.answer, answer.answer
+
+
+def test_a_question_no_notice_is_about_names_no_notice_s_contact(
+    tmp_path_factory: pytest.TempPathFactory,
+    build_kb: Callable[..., tuple],  # type: ignore[type-arg]
+) -> None:
+    """Escalating with no notice in view: the best hit is unrelated, so its notice's contact (here
+    the seed's 李娟) is not offered; with one notice only, that notice's contact still is."""
+    folder = tmp_path_factory.mktemp("seed-and-lecture")
+    (folder / "lecture.txt").write_text(LECTURE, encoding="utf-8")
+    shutil.copy(SEED, folder / SEED.name)
+    _, retrieval = build_kb([folder / "lecture.txt", folder / SEED.name], "seed-lecture")
+    answer = make_assistant(retrieval).ask("火星移民补贴怎么申请", today=date(2026, 3, 5))
+    assert answer.escalated, answer.answer
+    assert answer.contacts == [] and "李娟" not in answer.answer, answer.answer
