@@ -152,19 +152,18 @@ class ConversationService:
         thread: dict[str, Any] | None = self.store.live_handoff(session_id)
         return thread
 
-    def applicant_thread(self, handoff_id: str, token: str) -> dict[str, Any]:
-        """The thread, if `token` is the one issued to its applicant (else HandoffNotFoundError)."""
-        thread = self._thread(handoff_id)
+    def applicant_thread(self, handoff_id: str, token: str, *, after: int = 0) -> dict[str, Any]:
+        """The thread (messages after `after`), if `token` is the one issued to its applicant
+        (else HandoffNotFoundError)."""
+        thread = self.thread(handoff_id, after=after)
         expected = thread.get("token_hash") or ""
         if not expected or not hmac.compare_digest(expected, token_hash(token or "")):
             raise HandoffNotFoundError("no such conversation with staff")
         return thread
 
-    def thread(self, handoff_id: str) -> dict[str, Any]:
-        return self._thread(handoff_id)
-
-    def _thread(self, handoff_id: str) -> dict[str, Any]:
-        thread: dict[str, Any] = self.store.get_handoff(handoff_id)
+    def thread(self, handoff_id: str, *, after: int = 0) -> dict[str, Any]:
+        """A thread with its messages whose id is above `after` (what a client has not seen)."""
+        thread: dict[str, Any] = self.store.get_handoff(handoff_id, after=after)
         return thread
 
     def applicant_message(

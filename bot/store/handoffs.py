@@ -68,9 +68,10 @@ class HandoffsMixin(StoreCore):
             live = _live(session, session_id)
             return _thread_dict(session, live) if live is not None else None
 
-    def get_handoff(self, handoff_id: str) -> dict[str, Any]:
+    def get_handoff(self, handoff_id: str, *, after: int = 0) -> dict[str, Any]:
+        """A thread with its messages whose id is above `after` (all of them by default)."""
         with self.session() as session:
-            return _thread_dict(session, _get(session, handoff_id))
+            return _thread_dict(session, _get(session, handoff_id), after=after)
 
     def add_handoff_message(
         self, handoff_id: str, *, role: str, author: str, text: str, delivered: bool = False
@@ -266,8 +267,8 @@ def _live(session: Session, session_id: str) -> Handoff | None:
     return live
 
 
-def _thread_dict(session: Session, handoff: Handoff) -> dict[str, Any]:
-    messages = _messages_of(session, [handoff.handoff_id]).get(handoff.handoff_id, [])
+def _thread_dict(session: Session, handoff: Handoff, *, after: int = 0) -> dict[str, Any]:
+    messages = _messages_of(session, [handoff.handoff_id], after=after).get(handoff.handoff_id, [])
     return _handoff_dict(handoff, messages)
 
 
@@ -333,12 +334,14 @@ def _message_dict(m: HandoffMessage) -> dict[str, Any]:
     }
 
 
-def _messages_of(session: Session, handoff_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def _messages_of(
+    session: Session, handoff_ids: list[str], *, after: int = 0
+) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for start in range(0, len(handoff_ids), 500):
         for m in session.scalars(
             select(HandoffMessage)
-            .where(HandoffMessage.handoff_id.in_(handoff_ids[start : start + 500]))
+            .where(HandoffMessage.handoff_id.in_(handoff_ids[start : start + 500]), HandoffMessage.id > after)
             .order_by(HandoffMessage.id)
         ):
             out.setdefault(m.handoff_id, []).append(_message_dict(m))

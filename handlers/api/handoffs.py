@@ -47,11 +47,11 @@ def public_message(message: dict[str, Any]) -> dict[str, Any]:
     return {"id": message["id"], "role": message["role"], "text": message["text"], "at": message["at"]}
 
 
-def public_thread(thread: dict[str, Any], after: int = 0) -> dict[str, Any]:
+def public_thread(thread: dict[str, Any]) -> dict[str, Any]:
     return {
         "handoff_id": thread["handoff_id"],
         "status": thread["status"],
-        "messages": [public_message(m) for m in thread.get("replies", []) if m["id"] > after],
+        "messages": [public_message(m) for m in thread.get("replies", [])],
     }
 
 
@@ -79,8 +79,10 @@ async def read_thread(
     handoff_id: str, request: Request, token: str = Query(max_length=64), after: int = 0
 ) -> dict[str, Any]:
     """The thread's status and the messages after `after` (the polling fallback)."""
-    thread = await run_in_threadpool(_service(request).applicant_thread, handoff_id, token)
-    return public_thread(thread, after)
+    thread = await run_in_threadpool(
+        _service(request).applicant_thread, handoff_id, token, after=max(0, after)
+    )
+    return public_thread(thread)
 
 
 @router.post("/api/handoff/{handoff_id}/messages", response_model=ThreadMessagePublic, responses=ERRORS)
@@ -131,15 +133,14 @@ async def _thread_stream(
         if await request.is_disconnected():
             return
         try:
-            thread = await run_in_threadpool(service.thread, handoff_id)
+            thread = await run_in_threadpool(service.thread, handoff_id, after=after)
         except Exception:  # the database is away for a moment: keep the stream, try again
             thread = None
         if thread is not None:
-            for message in thread.get("replies", []):
-                if message["id"] > after:
-                    after = message["id"]
-                    data = json.dumps(public_message(message), ensure_ascii=False)
-                    yield f"id: {after}\nevent: message\ndata: {data}\n\n".encode()
+            for message in thread.get("replies", []):  # only those after `after`
+                after = message["id"]
+                data = json.dumps(public_message(message), ensure_ascii=False)
+                yield f"id: {after}\nevent: message\ndata: {data}\n\n".encode()
             if thread["status"] == "closed":
                 yield f"event: status\ndata: {json.dumps({'status': 'closed'})}\n\n".encode()
                 return

@@ -118,13 +118,15 @@ class HandoffPages(StaffBase):
         """JSON for the thread page's live view (and API clients): status and messages after `after`."""
         await self.who(request, api=True)
         after = request.query_params.get("after", "0")
-        thread = await self._act(request, self.conversation(request).thread, self._handoff_id(handoff_id))
         since = int(after) if after.isdigit() else 0
+        thread = await self._act(
+            request, self.conversation(request).thread, self._handoff_id(handoff_id), after=since
+        )
         return {
             "handoff_id": thread["handoff_id"],
             "status": thread["status"],
             "claimed_by": thread["claimed_by"],
-            "messages": [m for m in thread["replies"] if m["id"] > since],
+            "messages": thread["replies"],
         }
 
     async def api_handoffs(self, request: Request) -> list[dict[str, Any]]:
