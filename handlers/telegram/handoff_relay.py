@@ -183,7 +183,11 @@ class HandoffRelay(BotBase):
         assert message is not None and self.staff_chat_id is not None
         sender = _Sender.of(update)
         text = message.caption or "（图片或文件，见工作人员群）"
-        await self._into_thread(thread, text, sender)
+        try:
+            await self._into_thread(thread, text, sender)
+        except HandoffClosedError:  # closed between the check and now: the bot answers again
+            await self._send(context, sender.chat_id, esc(TEXT["handoff_closed"]))
+            return
         forwarded = await context.bot.forward_message(
             self.staff_chat_id, from_chat_id=message.chat_id, message_id=message.message_id
         )
