@@ -45,7 +45,7 @@ class BotBase:
         self.reported_errors: set[str] = set()
         self.reminders = TelegramReminders(
             reminders,
-            self.assistant,
+            conversation,
             lambda context, chat_id, text: self._send(context, chat_id, text),
             check_seconds=config.reminder_check_s,
         )

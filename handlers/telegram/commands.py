@@ -66,9 +66,9 @@ class BotCommands(HandoffRelay):
     def deadlines_html(self, today: date | None = None) -> str:
         """Every deadline of the notices in force (tables and sentences), with 已截止 / 还剩 N 天, and
         a date a later notice moved marked as such; a task whose row gives no date says so."""
-        today = today or self.assistant.clock.today()
+        today = today or self.conversation.today()
         view = self.assistant.view
-        found = view.deadlines()
+        found = self.conversation.deadlines(upcoming=False)
         several = len({d.doc_id for d in found}) > 1
         lines, seen = [], set()
         for d in found:

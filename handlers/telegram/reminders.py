@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.compose import deadline_status, show_date
+from bot.conversation import ConversationService
 from bot.deadlines import Deadline
 from bot.reminders import DueMessage, ReminderBook
 
@@ -55,14 +56,14 @@ class TelegramReminders:
     def __init__(
         self,
         book: ReminderBook | None,
-        assistant: Any,
+        conversation: ConversationService,
         send: Send,
         *,
         check_seconds: float = 60.0,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self.book = book
-        self.assistant = assistant
+        self.conversation = conversation
         self.send = send
         self.check_seconds = check_seconds
         self.now = now or (lambda: datetime.now(UTC))
@@ -102,7 +103,7 @@ class TelegramReminders:
             await self.send(context, message.chat_id, _esc(TEXT["unavailable"]))
             return
         words = " ".join(context.args or []).strip()
-        known = {d.key: d for d in self.assistant.view.deadlines()}
+        known = {d.key: d for d in self.conversation.deadlines(upcoming=False)}
         if words:
             chosen = [d for d in known.values() if _mentions(words, d)]
             if not chosen:
@@ -119,7 +120,7 @@ class TelegramReminders:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
         query = update.callback_query
         assert query is not None and query.message is not None
-        deadline = next((d for d in self.assistant.view.deadlines() if d.key == key), None)
+        deadline = next((d for d in self.conversation.deadlines(upcoming=False) if d.key == key), None)
         if self.book is None or deadline is None:
             await query.answer(
                 TEXT["unavailable"] if self.book is None else TEXT["cancel_gone"], show_alert=True
@@ -141,7 +142,7 @@ class TelegramReminders:
         if not rows:
             await self.send(context, message.chat_id, _esc(TEXT["list_empty"]))
             return
-        today = self.assistant.clock.today()
+        today = self.conversation.today()
         lines = [TEXT["list_head"]] + [
             f"{i}. {r['what']}：{show_date(r['due'], 'zh')}（{deadline_status(r['due'], today, 'zh')}）"
             for i, r in enumerate(rows, start=1)
@@ -170,7 +171,7 @@ class TelegramReminders:
     def _subscribe(self, chat_id: int, deadline: Deadline) -> str:
         assert self.book is not None
         when = show_date(deadline.date, "zh")
-        if deadline.days_left(self.assistant.clock.today()) < 0:
+        if deadline.days_left(self.conversation.today()) < 0:
             return TEXT["passed"].format(what=deadline.what, date=when)
         _, created = self.book.subscribe(CHANNEL, str(chat_id), deadline)
         return TEXT["subscribed" if created else "already"].format(what=deadline.what, date=when)
@@ -184,7 +185,7 @@ class TelegramReminders:
         """Send every reminder message due now; return how many this worker sent."""
         if self.book is None:
             return 0
-        deadlines = {d.key: d for d in self.assistant.view.deadlines()}
+        deadlines = {d.key: d for d in self.conversation.deadlines(upcoming=False)}
         sent = 0
         for due in self.book.due(self.now(), deadlines):
             if not self.book.claim(due):
