@@ -63,6 +63,11 @@ _MATERIAL_VERB = re.compile(r"提交|提供|上传|携带|附|报送|交|填写|
 _LABELLED_NUMBER = re.compile(
     r"(?:电话|热线|手机|联系方式|咨询电话|qq群号?|QQ群号?|QQ|微信群号?|群号)\s*[:：]?\s*(?P<n>\d{5,12})(?![\d\-])"
 )
+# A bank account to pay into: '收款人账号：576857528447', '帳號：0123-456-789'.
+_ACCOUNT = re.compile(
+    r"(?:收款人?|收款單位|收款单位|汇款|匯款|銀行|银行|转账|轉帳)?(?:账号|帐号|账户|帐户|帳號|帳戶)\s*[:：]?\s*"
+    r"(?P<n>\d[\d\s\-]{5,30}\d)"
+)
 _PLACE_EVENT = re.compile(r"(?:在|于)(?P<v>[\u4e00-\u9fff]{2,12}?)(?:举办|举行|召开|进行|开展)")
 _METADATA_LINE = re.compile(
     r"^\s*(?:发文字号|发布机关|发文机关|发文日期|发布日期|发布时间|来源|作者|浏览次数|点击)\s*[:：]"
@@ -163,6 +168,8 @@ def _sentence_facts(
         # Which person a number belongs to is a guess when the sentence names several of each.
         at, to = (m.start("n"), m.end("n")) if "n" in m.re.groupindex else (m.start(), m.end())
         add("contact", sentence[at:to], at, to, inferred=len(phones) + len(emails) > 1)
+    for m in _ACCOUNT.finditer(sentence):
+        add("account", m["n"], m.start("n"), m.end("n"))
     heading = heading_probe.rsplit(" › ", 1)[-1]
     m_aud = _AUDIENCE.search(sentence)
     if m_aud:

@@ -13,7 +13,7 @@ from retrieval.structure import find_parts, find_sections, heading_rank, join_br
 from retrieval.tables import build_records, looks_like_header
 
 # Bump when parsing changes what it produces: stored documents of an older version are parsed again.
-PARSER_VERSION = "23"
+PARSER_VERSION = "24"
 
 
 def parse_document(loaded: LoadedFile, *, rel_path: str) -> Document:

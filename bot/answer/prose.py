@@ -380,4 +380,4 @@ def _names_a_thing(word: str) -> bool:
     return len(tags) == 1 and (tags[0].startswith("n") or tags[0] == "vn")
 
 
-_STATED_KINDS = frozenset(["date", "place", "money", "limit", "link", "system"])
+_STATED_KINDS = frozenset(["date", "place", "money", "limit", "link", "system", "account"])

@@ -48,6 +48,14 @@ ASKED: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
         ("url", "system", "place"),
     ),
     (
+        "account",
+        re.compile(
+            r"账户|账号|帐号|帐户|帳號|帳戶|(?:打|转|汇|匯|轉)(?:钱|款|賬|账)?(?:到|至)哪|开户行|开户银行|開戶|"
+            r"bank account|account number|which account"
+        ),
+        ("account",),
+    ),
+    (
         "place",
         re.compile(
             r"在哪里|在哪儿|在哪|哪里|地点|地址|哪儿|什么地方|哪个教室|哪栋|几楼|(?:送|交|寄|递|发|投)(?:到|至)哪|"
@@ -108,7 +116,7 @@ GENERIC_VERBS = re.compile(
 )
 # Nouns that name the kind of fact asked ('哪个教室', '带什么证件'), not what it is about.
 KIND_NOUNS = re.compile(
-    r"教室|房间|地方|位置|证件|东西|资料|文件|人数|名额|费用|时间|日期|电话|号码|邮箱|网址|链接|网站|系统|平台|"
+    r"教室|房间|地方|位置|证件|东西|资料|文件|人数|名额|费用|时间|日期|电话|号码|邮箱|网址|链接|网站|系统|平台|账户|账号|"
     r"要求|条件|问题|情况|具体|安排|方式|流程|一个|一个月|每个|包括"
 )
 # "Can I still apply?" is answered by the deadline against today.

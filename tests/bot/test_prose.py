@@ -350,3 +350,23 @@ def test_a_question_no_notice_is_about_names_no_notice_s_contact(
     answer = make_assistant(retrieval).ask("火星移民补贴怎么申请", today=date(2026, 3, 5))
     assert answer.escalated, answer.answer
     assert answer.contacts == [] and "李娟" not in answer.answer, answer.answer
+
+
+FEE = (
+    "某某学院关于暑期培训报名缴费的通知\n"
+    "一、培训费用 每人1200元。 二、缴纳方式 网上转账：收款人全称：某某大学 收款人账号：6222000011112222 "
+    "开户银行：某某银行某某支行，转账备注：暑期培训。 三、联系方式 联系人：陈老师 电话：027-33334444"
+)
+
+
+def test_an_account_to_pay_into_is_a_fact_of_its_own(
+    tmp_path_factory: pytest.TempPathFactory,
+    build_kb: Callable[..., tuple],  # type: ignore[type-arg]
+) -> None:
+    folder = tmp_path_factory.mktemp("fee-notice")
+    (folder / "fee.txt").write_text(FEE, encoding="utf-8")
+    _, retrieval = build_kb([folder / "fee.txt"], "fee")
+    assistant = make_assistant(retrieval)
+    answer = assistant.ask("培训费打到哪个账户？", today=date(2026, 6, 1))
+    assert "6222000011112222" in answer.answer, answer.answer
+    assert not answer.escalated
