@@ -37,23 +37,15 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bot.evaluation import percentile  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from provenance import git_info  # noqa: E402
+
 MODES = ("hybrid", "dense", "lexical")
 _T0 = time.perf_counter()
 
 
 def log(msg: str) -> None:
     print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", flush=True)
-
-
-def git_info() -> dict[str, Any]:
-    """The commit measured, and uncommitted changes to the code that search runs."""
-    import subprocess
-
-    def run(*cmd: str) -> str:
-        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
-
-    dirty = run("git", "status", "--porcelain", "--", "retrieval", "bot").splitlines()
-    return {"commit": run("git", "rev-parse", "--short", "HEAD"), "uncommitted": [d[3:] for d in dirty]}
 
 
 def load_cmrc(path: Path) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:

