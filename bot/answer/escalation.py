@@ -48,6 +48,8 @@ def escalate(
         cite_contacts(sources.view, draft, contacts)
     if contacts:
         draft.lines.append(phrase("escalate_contact", lang, who=contact_line(contacts, lang)))
+    elif sources.prose.fallback_contact:  # nobody in a notice to name: the service desk, said as such
+        draft.lines.append(phrase("no_contact_fallback", lang, desk=sources.prose.fallback_contact))
     draft.contacts = contacts
     draft.confidence = 0.0
     return draft

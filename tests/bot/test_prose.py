@@ -350,6 +350,12 @@ def test_a_question_no_notice_is_about_names_no_notice_s_contact(
     answer = make_assistant(retrieval).ask("火星移民补贴怎么申请", today=date(2026, 3, 5))
     assert answer.escalated, answer.answer
     assert answer.contacts == [] and "李娟" not in answer.answer, answer.answer
+    # With a service desk configured, the applicant is sent there instead, and told it is the desk.
+    desk = "招生服务中心 027-00000000"
+    helped = make_assistant(retrieval, fallback_contact=desk).ask(
+        "火星移民补贴怎么申请", today=date(2026, 3, 5)
+    )
+    assert desk in helped.answer and "李娟" not in helped.answer, helped.answer
 
 
 FEE = (

@@ -23,12 +23,13 @@ def make_settings(data_dir: Path, knowledge_dir: Path, **overrides: object) -> S
     return Settings(data_dir=data_dir, knowledge_dir=knowledge_dir, today=TODAY.isoformat(), **overrides)  # type: ignore[arg-type]
 
 
-def make_assistant(retrieval: Retrieval) -> Assistant:
+def make_assistant(retrieval: Retrieval, *, fallback_contact: str = "") -> Assistant:
     return Assistant(
         index=retrieval.index,
         clock=FixedClock(TODAY),
         sessions=MemorySessionStore(),
         unanswered=MemoryUnansweredLog(),
+        fallback_contact=fallback_contact,
     )
 
 
