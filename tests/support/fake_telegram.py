@@ -287,13 +287,7 @@ class FakeTelegram(BotApiMethods):
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [
-                    r
-                    for r in self.requests[since:]
-                    if r["method"].lower() == method.lower()
-                    and (chat_id is None or r["params"].get("chat_id") == chat_id)
-                    and (where is None or where(r))
-                ]
+                found = self._matching(method, chat_id, since, where)  # the lock is re-entrant
                 left = deadline - time.monotonic()
                 if len(found) >= count:
                     return found
